@@ -1,0 +1,91 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { MoreThanOrEqual, type Repository } from 'typeorm';
+import { Rejection } from '../contracts/rejection.js';
+import { HubEvents } from '../hub-events.js';
+import { MetricsService } from '../observability/metrics.service.js';
+import { AlertRecord } from '../persistence/entities.js';
+
+/**
+ * Alert types. Condition alerts (crowding, device-down, …) close when their condition ends; event
+ * alerts (a VIP arrived, a task failed) have no condition to end, so a manager's acknowledgement closes them.
+ */
+export const EVENT_ALERTS = ['vip-arrival', 'task-failed'] as const;
+export type AlertType = (typeof EVENT_ALERTS)[number] | 'device-down' | 'crowding' | 'long-wait' | 'post-unattended';
+
+@Injectable()
+export class AlertsService {
+  constructor(
+    @InjectRepository(AlertRecord) private readonly repo: Repository<AlertRecord>,
+    private readonly events: HubEvents,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  /** Raises an alert unless the same one (type + subject) is already open. */
+  async raise(branchId: string, type: AlertType, subject: string, message: string, data: Record<string, unknown> = {}): Promise<AlertRecord> {
+    const open = await this.repo.findOneBy({ branchId, type, subject, open: true });
+    if (open) return open;
+    const alert: AlertRecord = {
+      id: randomUUID(),
+      branchId,
+      type,
+      subject,
+      message,
+      data,
+      open: true,
+      raisedAt: new Date().toISOString(),
+      clearedAt: null,
+      ackedAt: null,
+      ackedBy: null,
+    };
+    await this.repo.insert(alert as never); // typeorm's insert typing cannot see through simple-json columns
+    this.metrics.alertsRaised.inc({ type });
+    await this.changed(alert);
+    return alert;
+  }
+
+  /** The condition behind an alert ended. */
+  async clear(branchId: string, type: AlertType, subject: string): Promise<void> {
+    const open = await this.repo.findOneBy({ branchId, type, subject, open: true });
+    if (!open) return;
+    Object.assign(open, { open: false, clearedAt: new Date().toISOString() });
+    await this.repo.save(open);
+    await this.changed(open);
+  }
+
+  async acknowledge(id: string, by: string): Promise<AlertRecord> {
+    const alert = await this.repo.findOneBy({ id });
+    if (!alert) throw new Rejection('not-found', `no alert ${id}`);
+    if (alert.ackedAt) return alert;
+    alert.ackedAt = new Date().toISOString();
+    alert.ackedBy = by;
+    if ((EVENT_ALERTS as readonly string[]).includes(alert.type) && alert.open) {
+      alert.open = false;
+      alert.clearedAt = alert.ackedAt;
+    }
+    await this.repo.save(alert);
+    await this.changed(alert);
+    return alert;
+  }
+
+  get(id: string): Promise<AlertRecord | null> {
+    return this.repo.findOneBy({ id });
+  }
+
+  /** Open ones only, or (no state) open and closed ones of the last 24 h; newest first. */
+  list(branchId: string, state?: 'open' | 'closed'): Promise<AlertRecord[]> {
+    const since = new Date(Date.now() - 24 * 3600_000).toISOString();
+    const where =
+      state === 'open'
+        ? { branchId, open: true }
+        : state === 'closed'
+          ? { branchId, open: false, raisedAt: MoreThanOrEqual(since) }
+          : [{ branchId, open: true }, { branchId, raisedAt: MoreThanOrEqual(since) }];
+    return this.repo.find({ where, order: { raisedAt: 'DESC' }, take: 500 });
+  }
+
+  private changed(alert: AlertRecord): Promise<void> {
+    return this.events.emit('alertChanged', { branchId: alert.branchId, alert: { ...alert } });
+  }
+}

@@ -1,0 +1,208 @@
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Aedes, type AedesPublishPacket, type AuthenticateError, type Client } from 'aedes';
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { timingSafeEqual } from 'node:crypto';
+import { WebSocketServer, createWebSocketStream } from 'ws';
+import { HUB_CONFIG } from '../config/config.module.js';
+import type { HubConfig } from '../config/config.schema.js';
+import { indexDevices, type DeviceEntry } from '../config/directory.js';
+import { StartupError } from '../config/load-config.js';
+import { DEVICE_UPLINK, parseDeviceTopic, topics } from '../contracts/topics.js';
+import { HubEvents } from '../hub-events.js';
+import { MetricsService } from '../observability/metrics.service.js';
+
+/** A publish from an authenticated device, after the ACL let it through. */
+export type DevicePublishHandler = (packet: AedesPublishPacket, deviceId: string) => Promise<void>;
+
+const NOT_AUTHORIZED = 5; // MQTT 3.1.1 CONNACK return code 5
+const WS_PATH = '/mqtt';
+
+/**
+ * The embedded MQTT broker (aedes) on TCP and on WebSocket at /mqtt of the HTTP server: authentication
+ * by device secret, the ACL of contract section 3, presence from the broker's own connection events,
+ * and the one port through which the hub publishes. Nothing else touches aedes.
+ */
+@Injectable()
+export class BrokerService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(BrokerService.name);
+  private readonly devices: Map<string, DeviceEntry>;
+  private aedes!: Aedes;
+  private tcp?: NetServer;
+  private wss?: WebSocketServer;
+  private httpServer?: HttpServer;
+  /** The live connection per device: presence is keyed on it, so a stale close cannot mark a reconnected device offline. */
+  private readonly connections = new Map<string, Client>();
+  private onDevicePublish: DevicePublishHandler = async () => {};
+  /** Presence work still running; shutdown waits for it so nothing is lost. */
+  private readonly pending = new Set<Promise<void>>();
+
+  constructor(
+    @Inject(HUB_CONFIG) config: HubConfig,
+    private readonly events: HubEvents,
+    private readonly metrics: MetricsService,
+  ) {
+    this.devices = indexDevices(config);
+  }
+
+  async onModuleInit(): Promise<void> {
+    this.aedes = await Aedes.createBroker({
+      maxClientsIdLength: 64,
+      preConnect: (client, _packet, done) => {
+        // Nagle + delayed ACK held each QoS 1 command ~40 ms on this machine (design.md, Known traps).
+        (client.conn as Partial<Socket>).setNoDelay?.(true);
+        done(null, true);
+      },
+      authenticate: (client, username, password, done) => this.authenticate(client, username, password, done),
+      authorizePublish: (client, packet, done) => done(client && !this.mayPublish(client.id, packet.topic) ? this.deny('publish', client, packet.topic) : null),
+      authorizeSubscribe: (client, sub, done) => done(null, this.maySubscribe(client.id, sub.topic) ? sub : this.deny('subscribe', client, sub.topic) && null),
+      published: (packet, client, done) => {
+        if (!client || !this.devices.has(client.id)) return done();
+        this.onDevicePublish(packet, client.id).then(() => done(), (e) => {
+          this.logger.error(`handling ${packet.topic} failed: ${(e as Error).stack}`);
+          done();
+        });
+      },
+    });
+    this.aedes.on('clientReady', (client) => this.track(this.connected(client)));
+    this.aedes.on('clientDisconnect', (client) => this.track(this.disconnected(client)));
+    this.aedes.on('clientError', (client, err) => this.logger.debug(`client ${client?.id}: ${err.message}`));
+    this.aedes.on('connectionError', (client, err) => this.logger.debug(`connection ${client?.id}: ${err.message}`));
+  }
+
+  /** Where device publishes go (the microservice transport). */
+  setDevicePublishHandler(handler: DevicePublishHandler): void {
+    this.onDevicePublish = handler;
+  }
+
+  /** Listens for MQTT over TCP. Resolves with the bound port (0 picks a free one). */
+  listenTcp(port: number, host?: string): Promise<number> {
+    const server = createServer((socket) => this.aedes.handle(socket));
+    this.tcp = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', (e: NodeJS.ErrnoException) =>
+        reject(new StartupError(e.code === 'EADDRINUSE' ? `MQTT port ${port} is already in use (set HUB_MQTT_PORT)` : `MQTT port ${port}: ${e.message}`)),
+      );
+      server.listen(port, host, () => resolve((server.address() as { port: number }).port));
+    });
+  }
+
+  /** Serves MQTT over WebSocket at /mqtt on the hub's HTTP server; other upgrades (Socket.IO) are left alone. */
+  attachWebSocket(httpServer: HttpServer): void {
+    this.httpServer = httpServer;
+    this.wss = new WebSocketServer({ noServer: true });
+    httpServer.on('upgrade', this.onUpgrade);
+  }
+
+  private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (!this.wss || new URL(req.url ?? '/', 'http://hub').pathname !== WS_PATH) return;
+    (socket as Socket).setNoDelay?.(true);
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.aedes.handle(createWebSocketStream(ws), req));
+  };
+
+  /** The hub's one way out to devices. */
+  publish(topic: string, payload: unknown, opts: { qos?: 0 | 1; retain?: boolean } = {}): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.aedes.publish(
+        { cmd: 'publish', topic, payload: Buffer.from(JSON.stringify(payload)), qos: opts.qos ?? 0, retain: opts.retain ?? false, dup: false },
+        (err) => (err ? reject(err) : resolve()),
+      ),
+    );
+  }
+
+  isOnline(deviceId: string): boolean {
+    return this.connections.has(deviceId);
+  }
+
+  get connectedCount(): number {
+    return this.connections.size;
+  }
+
+  get ready(): boolean {
+    return !!this.tcp?.listening && !this.aedes.closed;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.httpServer?.off('upgrade', this.onUpgrade);
+    // Broker first, then its servers: the other order hangs `server.close()` on open MQTT sockets.
+    if (this.aedes && !this.aedes.closed) await new Promise<void>((r) => this.aedes.close(() => r()));
+    await Promise.all(this.pending);
+    this.wss?.close();
+    if (this.tcp?.listening) await new Promise<void>((r) => this.tcp!.close(() => r()));
+  }
+
+  private authenticate(
+    client: Client,
+    username: string | undefined,
+    password: Buffer | undefined,
+    done: (error: AuthenticateError | null, success: boolean | null) => void,
+  ): void {
+    // client.id is aedes' generated id when the CONNECT had none; device ids cannot look like that.
+    const entry = this.devices.get(client.id);
+    const secret = entry ? Buffer.from(entry.device.secret) : undefined;
+    const ok = !!secret && username === client.id && !!password && password.length === secret.length && timingSafeEqual(password, secret);
+    if (ok) return done(null, true);
+    this.metrics.refusedConnections.inc();
+    this.logger.warn(`refused MQTT connection of "${client.id}": unknown device or wrong secret`);
+    done(Object.assign(new Error('not authorized'), { returnCode: NOT_AUTHORIZED }) as AuthenticateError, false);
+  }
+
+  /** A device publishes only to its own uplink topics (contract section 3, Access). */
+  private mayPublish(deviceId: string, topic: string): boolean {
+    const entry = this.devices.get(deviceId);
+    const t = parseDeviceTopic(topic);
+    return !!entry && !!t && t.branchId === entry.branch.id && t.deviceId === deviceId && (DEVICE_UPLINK as readonly string[]).includes(t.kind);
+  }
+
+  /** Its own cmd and error, its branch's presence/# and summary; anything else gets 0x80. */
+  private maySubscribe(deviceId: string, filter: string): boolean {
+    const entry = this.devices.get(deviceId);
+    if (!entry) return false;
+    const b = entry.branch.id;
+    const presence = `branch/${b}/presence/`;
+    return (
+      filter === topics.device(b, deviceId, 'cmd') ||
+      filter === topics.device(b, deviceId, 'error') ||
+      filter === topics.summary(b) ||
+      filter === `branch/${b}/presence` ||
+      (filter.startsWith(presence) && filter.length > presence.length)
+    );
+  }
+
+  private deny(action: 'publish' | 'subscribe', client: Client, topic: string): Error {
+    this.metrics.aclDenied.inc({ action });
+    this.logger.warn(`ACL refused ${action} of "${client.id}" to "${topic}"`);
+    return new Error(`not authorized to ${action} ${topic}`);
+  }
+
+  private track(work: Promise<void>): void {
+    const p = work.catch((e) => this.logger.error(`presence: ${(e as Error).stack}`)).finally(() => this.pending.delete(p));
+    this.pending.add(p);
+  }
+
+  private async connected(client: Client): Promise<void> {
+    const entry = this.devices.get(client.id);
+    if (!entry) return;
+    this.connections.set(client.id, client);
+    await this.presence(entry, true);
+  }
+
+  private async disconnected(client: Client): Promise<void> {
+    const entry = this.devices.get(client.id);
+    // A take-over reconnect can report the old socket's close after the new one is ready: ignore it.
+    if (!entry || this.connections.get(client.id) !== client) return;
+    this.connections.delete(client.id);
+    await this.presence(entry, false);
+  }
+
+  /** Publishes retained presence for a device and tells the hub. Also used at start-up for every configured device. */
+  async presence(entry: DeviceEntry, online: boolean, since = new Date()): Promise<void> {
+    const branchId = entry.branch.id;
+    this.metrics.connectedDevices.set({ branch: branchId }, [...this.connections.keys()].filter((id) => this.devices.get(id)?.branch.id === branchId).length);
+    if (!this.aedes.closed) {
+      await this.publish(topics.presence(branchId, entry.device.id), { online, since: since.toISOString() }, { qos: 1, retain: true });
+    }
+    await this.events.emit('presence', { branchId, deviceId: entry.device.id, online, since });
+  }
+}

@@ -1,0 +1,47 @@
+import { Injectable } from '@nestjs/common';
+import { CustomTransportStrategy, MqttContext, Server } from '@nestjs/microservices';
+import { lastValueFrom } from 'rxjs';
+import type { AedesPublishPacket } from 'aedes';
+import { topicMatches } from '../contracts/topics.js';
+import { BrokerService } from './broker.service.js';
+
+/**
+ * Nest microservice transport fed in-process by the embedded broker: device publishes reach
+ * `@EventPattern('branch/+/devices/+/…')` handlers with no extra network hop. The raw payload Buffer
+ * is passed on; parsing and validation belong to the handlers' service (signals).
+ */
+@Injectable()
+export class BrokerTransport extends Server implements CustomTransportStrategy {
+  constructor(private readonly broker: BrokerService) {
+    super();
+  }
+
+  listen(callback: () => void): void {
+    this.broker.setDevicePublishHandler((packet) => this.deliver(packet));
+    callback();
+  }
+
+  private async deliver(packet: AedesPublishPacket): Promise<void> {
+    const handler = this.getHandlerByPattern(packet.topic);
+    if (!handler) return;
+    await lastValueFrom(this.transformToObservable(await handler(packet.payload, new MqttContext([packet.topic, packet as never]))), { defaultValue: undefined });
+  }
+
+  /** MQTT wildcard patterns, as Nest's own MQTT transport matches them. */
+  override getHandlerByPattern(topic: string) {
+    for (const [pattern, handler] of this.messageHandlers) if (topicMatches(pattern, topic)) return handler;
+    return null;
+  }
+
+  close(): void {
+    this.broker.setDevicePublishHandler(async () => {});
+  }
+
+  on(): never {
+    throw new Error('BrokerTransport has no events to listen to');
+  }
+
+  unwrap<T>(): T {
+    return this.broker as T;
+  }
+}

@@ -1,0 +1,160 @@
+import { z } from 'zod';
+
+/** Section 5 of the contract: every rule and its default. Minutes and seconds may be fractional. */
+export const RULE_DEFAULTS = {
+  greetCooldownSec: 5,
+  divertWhenWaitMin: 15,
+  promoteWhenWaiting: 8,
+  promoteCooldownSec: 120,
+  longWaitMin: 20,
+  postEmptyMin: 3,
+  ackTimeoutSec: 5,
+  maxAttempts: 3,
+} as const;
+
+const id = (max: number) =>
+  z.string().regex(new RegExp(`^[a-z0-9-]{1,${max}}$`), `must match [a-z0-9-]{1,${max}}`);
+const positive = z.number().positive();
+
+export const DEVICE_KINDS = ['robot', 'screen', 'kiosk', 'sensor', 'queue'] as const;
+export type KnownDeviceKind = (typeof DEVICE_KINDS)[number];
+
+const rulesSchema = z
+  .strictObject({
+    greetCooldownSec: z.number().nonnegative(),
+    divertWhenWaitMin: positive,
+    promoteWhenWaiting: z.number().int().positive(),
+    promoteCooldownSec: z.number().nonnegative(),
+    longWaitMin: positive,
+    postEmptyMin: positive,
+    ackTimeoutSec: positive,
+    maxAttempts: z.number().int().min(1).max(20),
+  })
+  .partial()
+  .default({})
+  .transform((r) => ({ ...RULE_DEFAULTS, ...r }));
+
+const zoneSchema = z.object({
+  id: id(32),
+  capacity: z.number().int().positive().optional(),
+  entry: z.boolean().optional(),
+});
+
+const serviceSchema = z.object({
+  id: id(32),
+  name: z.string().min(1),
+  kiosk: z.boolean().default(false),
+  avgServiceMin: positive,
+});
+
+const deviceSchema = z.object({
+  id: id(64),
+  // Unknown kinds are registered but never dispatched to (contract section 2).
+  kind: z.string().regex(/^[a-z0-9-]{1,32}$/, 'must match [a-z0-9-]{1,32}'),
+  secret: z.string().min(1),
+  zone: z.string().optional(),
+  capabilities: z.array(z.string().min(1)).default([]),
+  services: z.array(z.string()).default([]),
+});
+
+const campaignSchema = z.object({
+  id: id(64),
+  title: z.string().min(1),
+  content: z.record(z.string(), z.unknown()).default({}),
+  services: z.array(z.string()).default([]),
+});
+
+const branchSchema = z
+  .strictObject({
+    id: id(32),
+    name: z.string().min(1),
+    zones: z.array(zoneSchema).min(1),
+    services: z.array(serviceSchema).default([]),
+    devices: z.array(deviceSchema).default([]),
+    campaigns: z.array(campaignSchema).default([]),
+    /** Staff posts watched by sensors. Optional: when listed, a `post` message naming another is rejected. */
+    posts: z.array(id(64)).optional(),
+    rules: rulesSchema,
+  })
+  .superRefine((b, ctx) => {
+    const zones = new Set(b.zones.map((z) => z.id));
+    const services = new Set(b.services.map((s) => s.id));
+    const dup = (ids: string[], path: string) =>
+      ids.forEach((v, i) => {
+        if (ids.indexOf(v) !== i) ctx.addIssue({ code: 'custom', path: [path, i, 'id'], message: `duplicate id "${v}"` });
+      });
+    dup(b.zones.map((z) => z.id), 'zones');
+    dup(b.services.map((s) => s.id), 'services');
+    dup(b.campaigns.map((c) => c.id), 'campaigns');
+    b.devices.forEach((d, i) => {
+      if (d.zone !== undefined && !zones.has(d.zone))
+        ctx.addIssue({ code: 'custom', path: ['devices', i, 'zone'], message: `unknown zone "${d.zone}"` });
+      d.services.forEach((s, j) => {
+        if (!services.has(s))
+          ctx.addIssue({ code: 'custom', path: ['devices', i, 'services', j], message: `unknown service "${s}"` });
+      });
+    });
+    b.campaigns.forEach((c, i) =>
+      c.services.forEach((s, j) => {
+        if (!services.has(s))
+          ctx.addIssue({ code: 'custom', path: ['campaigns', i, 'services', j], message: `unknown service "${s}"` });
+      }),
+    );
+  });
+
+const managerSchema = z
+  .object({
+    username: z.string().min(1),
+    password: z.string().min(1).optional(),
+    passwordHash: z.string().min(1).optional(),
+  })
+  .refine((m) => (m.password === undefined) !== (m.passwordHash === undefined), {
+    message: 'give exactly one of password or passwordHash',
+  });
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+/** Where the hub listens and stores; every key here may be overridden by its HUB_* env var. */
+const serverSchema = z
+  .strictObject({
+    mqttPort: port.default(1883),
+    httpPort: port.default(3000),
+    dataDir: z.string().min(1).default('./data'),
+    dbUrl: z.string().min(1).optional(),
+  })
+  .prefault({});
+
+export const hubConfigSchema = z
+  .strictObject({
+    server: serverSchema,
+    managers: z.array(managerSchema).min(1),
+    branches: z.array(branchSchema).min(1),
+  })
+  .superRefine((c, ctx) => {
+    const seen = new Map<string, string>();
+    c.branches.forEach((b, i) => {
+      if (c.branches.findIndex((o) => o.id === b.id) !== i)
+        ctx.addIssue({ code: 'custom', path: ['branches', i, 'id'], message: `duplicate branch id "${b.id}"` });
+      b.devices.forEach((d, j) => {
+        const other = seen.get(d.id);
+        if (other)
+          ctx.addIssue({ code: 'custom', path: ['branches', i, 'devices', j, 'id'], message: `device id "${d.id}" is already used in branch "${other}"` });
+        seen.set(d.id, b.id);
+      });
+    });
+  });
+
+export type HubConfig = z.output<typeof hubConfigSchema>;
+export type BranchConfig = HubConfig['branches'][number];
+export type DeviceConfig = BranchConfig['devices'][number];
+export type ZoneConfig = BranchConfig['zones'][number];
+export type ServiceConfig = BranchConfig['services'][number];
+export type CampaignConfig = BranchConfig['campaigns'][number];
+export type Rules = BranchConfig['rules'];
+export type ManagerConfig = HubConfig['managers'][number];
+
+/** The entry zones of a branch: those marked `entry: true`, else the zone called `entrance`. */
+export function entryZones(branch: BranchConfig): string[] {
+  const marked = branch.zones.filter((z) => z.entry).map((z) => z.id);
+  return marked.length > 0 ? marked : ['entrance'];
+}

@@ -1,0 +1,43 @@
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import { formatIssues } from '../contracts/validate.js';
+import { hubConfigSchema, type HubConfig } from './config.schema.js';
+
+/** A problem that must stop start-up: printed as one line, exit code 1. */
+export class StartupError extends Error {}
+
+/** Env vars of contract section 1 and the `server` key each one overrides. */
+const ENV_OVERRIDES = {
+  HUB_MQTT_PORT: 'mqttPort',
+  HUB_HTTP_PORT: 'httpPort',
+  HUB_DATA_DIR: 'dataDir',
+  HUB_DB_URL: 'dbUrl',
+} as const;
+
+/** Reads the YAML file named by HUB_CONFIG (default config/hub.yaml), applies env overrides, validates once. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
+  const file = env.HUB_CONFIG || 'config/hub.yaml';
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new StartupError(`config ${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  return parseConfig(text, file, env);
+}
+
+export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = {}): HubConfig {
+  const doc = parseDocument(text, { prettyErrors: false });
+  if (doc.errors.length > 0) {
+    throw new StartupError(`config ${file}: invalid YAML: ${doc.errors.map((e) => e.message.split('\n')[0]).join('; ')}`);
+  }
+  const raw = doc.toJS() ?? {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new StartupError(`config ${file}: must be a YAML mapping`);
+  const server = { ...(raw.server ?? {}) };
+  for (const [name, key] of Object.entries(ENV_OVERRIDES)) {
+    if (env[name] !== undefined && env[name] !== '') server[key] = env[name];
+  }
+  const result = hubConfigSchema.safeParse({ ...raw, server });
+  if (!result.success) throw new StartupError(`config ${file} is invalid: ${formatIssues(result.error.issues)}`);
+  return result.data;
+}

@@ -1,0 +1,104 @@
+import { z } from 'zod';
+
+/** Payload schemas of contract section 3: one source for the hub, REST, Socket.IO and the simulators. */
+
+export const MAX_PAYLOAD_BYTES = 64 * 1024;
+
+/** `ts` is ISO 8601 or epoch ms; without it the hub uses the time it received the message. */
+const ts = z
+  .union([z.iso.datetime({ offset: true }), z.number().int().nonnegative()])
+  .optional()
+  .transform((v) => (v === undefined ? undefined : new Date(v)));
+
+export const DEVICE_STATUSES = ['idle', 'busy', 'charging', 'fault'] as const;
+export type DeviceStatus = (typeof DEVICE_STATUSES)[number];
+
+export const statePayload = z.object({
+  ts,
+  status: z.enum(DEVICE_STATUSES),
+  zone: z.string().min(1).optional(),
+  battery: z.number().min(0).max(100).optional(),
+});
+
+export const footfallPayload = z.object({
+  ts,
+  direction: z.enum(['in', 'out']),
+  count: z.number().int().positive().max(1000).default(1),
+  zone: z.string().min(1).optional(),
+  segment: z.string().min(1).max(32).optional(),
+});
+
+export const occupancyPayload = z.object({
+  ts,
+  zone: z.string().min(1),
+  count: z.number().int().nonnegative(),
+});
+
+export const postPayload = z.object({
+  ts,
+  post: z.string().min(1).max(64),
+  staffed: z.boolean(),
+});
+
+export const queuePayload = z.discriminatedUnion('event', [
+  z.object({
+    ts,
+    event: z.enum(['issued', 'called', 'served', 'abandoned']),
+    ticket: z.string().min(1).max(32),
+    service: z.string().min(1),
+    counter: z.string().min(1).max(32).optional(),
+  }),
+  z.object({ ts, event: z.literal('counters'), service: z.string().min(1), open: z.number().int().nonnegative() }),
+]);
+
+export const ACK_STATES = ['accepted', 'rejected', 'started', 'completed', 'failed'] as const;
+export type AckState = (typeof ACK_STATES)[number];
+
+export const ackPayload = z.object({
+  ts,
+  taskId: z.string().min(1).max(64),
+  state: z.enum(ACK_STATES),
+  reason: z.string().max(500).optional(),
+});
+
+/** Device-defined events: any JSON object, logged and counted, never acted on. */
+export const eventPayload = z.looseObject({ ts });
+
+export const uplinkSchemas = {
+  state: statePayload,
+  footfall: footfallPayload,
+  occupancy: occupancyPayload,
+  post: postPayload,
+  queue: queuePayload,
+  ack: ackPayload,
+  event: eventPayload,
+} as const;
+
+export type StatePayload = z.output<typeof statePayload>;
+export type FootfallPayload = z.output<typeof footfallPayload>;
+export type OccupancyPayload = z.output<typeof occupancyPayload>;
+export type PostPayload = z.output<typeof postPayload>;
+export type QueuePayload = z.output<typeof queuePayload>;
+export type AckPayload = z.output<typeof ackPayload>;
+
+/** What the hub answers on a device's `error` topic. */
+export const ERROR_CODES = [
+  'invalid-json',
+  'invalid-payload',
+  'payload-too-large',
+  'unknown-zone',
+  'unknown-service',
+  'unknown-task',
+  'not-task-holder',
+  'invalid-transition',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface ErrorPayload {
+  code: ErrorCode;
+  detail: string;
+  topic: string;
+}
+
+export const presencePayload = z.object({ online: z.boolean(), since: z.iso.datetime() });
+export type PresencePayload = z.output<typeof presencePayload>;

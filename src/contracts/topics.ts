@@ -1,0 +1,40 @@
+/** Topic grammar of contract section 3. The one place topics are built and parsed. */
+
+/** What a device may publish about itself. `event` is reserved by the contract for device-defined events. */
+export const DEVICE_UPLINK = ['state', 'footfall', 'occupancy', 'post', 'queue', 'ack', 'event'] as const;
+export type UplinkKind = (typeof DEVICE_UPLINK)[number];
+export const DEVICE_DOWNLINK = ['cmd', 'error'] as const;
+export type DownlinkKind = (typeof DEVICE_DOWNLINK)[number];
+
+export const topics = {
+  device: (b: string, d: string, kind: UplinkKind | DownlinkKind) => `branch/${b}/devices/${d}/${kind}`,
+  presence: (b: string, d: string) => `branch/${b}/presence/${d}`,
+  summary: (b: string) => `branch/${b}/summary`,
+};
+
+export interface DeviceTopic {
+  branchId: string;
+  deviceId: string;
+  kind: string;
+}
+
+/** Parses `branch/{b}/devices/{d}/{kind}`; anything else is null. */
+export function parseDeviceTopic(topic: string): DeviceTopic | null {
+  const parts = topic.split('/');
+  if (parts.length !== 5 || parts[0] !== 'branch' || parts[2] !== 'devices') return null;
+  const [, branchId, , deviceId, kind] = parts;
+  if (!branchId || !deviceId || !kind) return null;
+  return { branchId, deviceId, kind };
+}
+
+/** MQTT topic filter match (`+` one level, `#` the rest), MQTT 3.1.1 section 4.7. */
+export function topicMatches(filter: string, topic: string): boolean {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true;
+    if (i >= t.length) return false;
+    if (f[i] !== '+' && f[i] !== t[i]) return false;
+  }
+  return f.length === t.length;
+}

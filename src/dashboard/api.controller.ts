@@ -1,0 +1,96 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, UnauthorizedException, UseFilters, UseGuards } from '@nestjs/common';
+import { AlertsService } from '../alerts/alerts.service.js';
+import { HUB_CONFIG } from '../config/config.module.js';
+import type { HubConfig } from '../config/config.schema.js';
+import { alertStateFilter, loginRequest, taskStateFilter } from '../contracts/api.js';
+import { Rejection } from '../contracts/rejection.js';
+import { dispatchRequest } from '../contracts/tasks.js';
+import { parseOrReject } from '../contracts/validate.js';
+import { DevicesService } from '../devices/devices.service.js';
+import { TasksService } from '../tasks/tasks.service.js';
+import { AuthService } from './auth.service.js';
+import { BearerGuard } from './bearer.guard.js';
+import { RejectionFilter } from './rejection.filter.js';
+
+type AuthedRequest = { manager: string };
+
+/** The lobby-manager REST API (contract section 6). Thin: parse, call one service, return. */
+@Controller('api')
+@UseFilters(RejectionFilter)
+export class ApiController {
+  constructor(
+    @Inject(HUB_CONFIG) private readonly config: HubConfig,
+    private readonly auth: AuthService,
+    private readonly devices: DevicesService,
+    private readonly tasks: TasksService,
+    private readonly alerts: AlertsService,
+  ) {}
+
+  @Post('auth/login')
+  @HttpCode(200)
+  login(@Body() body: unknown) {
+    const { username, password } = parseOrReject(loginRequest, body ?? {});
+    const token = this.auth.login(username, password);
+    if (!token) throw new UnauthorizedException('bad username or password');
+    return { token };
+  }
+
+  @Get('branches')
+  @UseGuards(BearerGuard)
+  branches() {
+    return this.config.branches.map(({ id, name, zones, services }) => ({ id, name, zones, services }));
+  }
+
+  @Get('branches/:b/devices')
+  @UseGuards(BearerGuard)
+  branchDevices(@Param('b') b: string) {
+    return this.devices.list(this.branch(b));
+  }
+
+  @Get('branches/:b/tasks')
+  @UseGuards(BearerGuard)
+  branchTasks(@Param('b') b: string, @Query('state') state: unknown) {
+    return this.tasks.list(this.branch(b), parseOrReject(taskStateFilter, state, ['state']));
+  }
+
+  @Post('branches/:b/tasks')
+  @UseGuards(BearerGuard)
+  dispatch(@Param('b') b: string, @Body() body: unknown, @Req() req: AuthedRequest) {
+    const branchId = this.branch(b);
+    const { deviceId, ...rest } = parseOrReject(dispatchRequest, body ?? {});
+    return this.tasks.create({ branchId, ...rest, deviceId, origin: `manager:${req.manager}` });
+  }
+
+  @Get('tasks/:id')
+  @UseGuards(BearerGuard)
+  async task(@Param('id') id: string) {
+    const task = await this.tasks.get(id);
+    if (!task) throw new Rejection('not-found', `no task ${id}`);
+    return task;
+  }
+
+  @Post('tasks/:id/cancel')
+  @HttpCode(200)
+  @UseGuards(BearerGuard)
+  cancel(@Param('id') id: string, @Req() req: AuthedRequest) {
+    return this.tasks.cancel(id, `manager:${req.manager}`);
+  }
+
+  @Get('branches/:b/alerts')
+  @UseGuards(BearerGuard)
+  branchAlerts(@Param('b') b: string, @Query('state') state: unknown) {
+    return this.alerts.list(this.branch(b), parseOrReject(alertStateFilter, state, ['state']));
+  }
+
+  @Post('alerts/:id/ack')
+  @HttpCode(200)
+  @UseGuards(BearerGuard)
+  ackAlert(@Param('id') id: string, @Req() req: AuthedRequest) {
+    return this.alerts.acknowledge(id, req.manager);
+  }
+
+  private branch(id: string): string {
+    if (!this.config.branches.some((b) => b.id === id)) throw new Rejection('not-found', `no branch ${id}`);
+    return id;
+  }
+}

@@ -1,0 +1,102 @@
+import { Inject, Logger } from '@nestjs/common';
+import { ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway, WebSocketServer, type OnGatewayConnection, type OnGatewayInit } from '@nestjs/websockets';
+import type { Namespace, Socket } from 'socket.io';
+import { AlertsService } from '../alerts/alerts.service.js';
+import { HUB_CONFIG } from '../config/config.module.js';
+import type { HubConfig } from '../config/config.schema.js';
+import { ackAlertCommand, cancelCommand } from '../contracts/api.js';
+import { Rejection } from '../contracts/rejection.js';
+import { dispatchRequest } from '../contracts/tasks.js';
+import { parseOrReject } from '../contracts/validate.js';
+import { DevicesService } from '../devices/devices.service.js';
+import { HubEvents } from '../hub-events.js';
+import { BranchStateService } from '../signals/branch-state.service.js';
+import { TasksService } from '../tasks/tasks.service.js';
+import { AuthService } from './auth.service.js';
+
+type Answer = { ok: true; [k: string]: unknown } | { ok: false; error: string };
+
+/**
+ * Socket.IO `/dashboard` (contract section 6): token auth at connect, a `snapshot`, then live `device`,
+ * `task` and `alert` events; commands answer through the ack callback.
+ */
+@WebSocketGateway({ namespace: '/dashboard' })
+export class DashboardGateway implements OnGatewayInit, OnGatewayConnection {
+  private readonly logger = new Logger(DashboardGateway.name);
+  @WebSocketServer() private readonly nsp!: Namespace;
+
+  constructor(
+    @Inject(HUB_CONFIG) private readonly config: HubConfig,
+    private readonly auth: AuthService,
+    private readonly devices: DevicesService,
+    private readonly tasks: TasksService,
+    private readonly alerts: AlertsService,
+    private readonly state: BranchStateService,
+    events: HubEvents,
+  ) {
+    events.on('deviceChanged', (e) => void this.nsp?.emit('device', e.device));
+    events.on('taskChanged', (e) => void this.nsp?.emit('task', e.task));
+    events.on('alertChanged', (e) => void this.nsp?.emit('alert', e.alert));
+  }
+
+  afterInit(nsp: Namespace): void {
+    nsp.use((socket, next) => {
+      const manager = this.auth.verify(socket.handshake.auth?.token);
+      if (!manager) return next(new Error('unauthorized: missing or invalid token'));
+      socket.data.manager = manager;
+      next();
+    });
+  }
+
+  async handleConnection(socket: Socket): Promise<void> {
+    socket.emit('snapshot', await this.snapshot());
+  }
+
+  @SubscribeMessage('dispatch')
+  dispatch(@MessageBody() body: unknown, @ConnectedSocket() socket: Socket): Promise<Answer> {
+    return this.answer(async () => {
+      const { branchId, ...rest } = (body ?? {}) as { branchId?: unknown };
+      if (typeof branchId !== 'string' || !this.config.branches.some((b) => b.id === branchId)) {
+        throw new Rejection('invalid-payload', 'branchId: unknown branch');
+      }
+      const req = parseOrReject(dispatchRequest, rest);
+      return { task: await this.tasks.create({ branchId, ...req, origin: `manager:${socket.data.manager}` }) };
+    });
+  }
+
+  @SubscribeMessage('cancel')
+  cancel(@MessageBody() body: unknown, @ConnectedSocket() socket: Socket): Promise<Answer> {
+    return this.answer(async () => ({ task: await this.tasks.cancel(parseOrReject(cancelCommand, body ?? {}).taskId, `manager:${socket.data.manager}`) }));
+  }
+
+  @SubscribeMessage('ackAlert')
+  ackAlert(@MessageBody() body: unknown, @ConnectedSocket() socket: Socket): Promise<Answer> {
+    return this.answer(async () => ({ alert: await this.alerts.acknowledge(parseOrReject(ackAlertCommand, body ?? {}).alertId, socket.data.manager) }));
+  }
+
+  private async answer(work: () => Promise<Record<string, unknown>>): Promise<Answer> {
+    try {
+      return { ok: true, ...(await work()) };
+    } catch (e) {
+      if (e instanceof Rejection) return { ok: false, error: e.message };
+      this.logger.error(`dashboard command failed: ${(e as Error).stack}`);
+      return { ok: false, error: 'internal error' };
+    }
+  }
+
+  private async snapshot() {
+    return {
+      branches: await Promise.all(
+        this.config.branches.map(async (b) => ({
+          id: b.id,
+          name: b.name,
+          devices: this.devices.list(b.id),
+          queues: this.state.queues(b.id),
+          occupancy: this.state.occupancy(b.id),
+          tasks: this.tasks.openTasks(b.id),
+          alerts: await this.alerts.list(b.id, 'open'),
+        })),
+      ),
+    };
+  }
+}

@@ -1,0 +1,90 @@
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Repository } from 'typeorm';
+import { BrokerService } from '../broker/broker.service.js';
+import { HUB_CONFIG } from '../config/config.module.js';
+import type { HubConfig } from '../config/config.schema.js';
+import { indexDevices } from '../config/directory.js';
+import { topics } from '../contracts/topics.js';
+import { HubEvents, type HubEventMap } from '../hub-events.js';
+import { DeviceRecord } from '../persistence/entities.js';
+import type { DeviceView } from './device-view.js';
+
+/** The device registry: every configured device with its last state and presence, kept in memory and persisted. */
+@Injectable()
+export class DevicesService implements OnApplicationBootstrap {
+  private readonly devices = new Map<string, DeviceView>();
+
+  constructor(
+    @Inject(HUB_CONFIG) private readonly config: HubConfig,
+    @InjectRepository(DeviceRecord) private readonly repo: Repository<DeviceRecord>,
+    private readonly broker: BrokerService,
+    private readonly events: HubEvents,
+  ) {
+    events.on('presence', (e) => this.onPresence(e));
+    events.on('deviceState', (e) => this.onState(e));
+  }
+
+  /** Loads what was known before the restart. Nobody is connected yet, so every device starts offline. */
+  async onApplicationBootstrap(): Promise<void> {
+    const stored = new Map((await this.repo.find()).map((r) => [r.id, r]));
+    const now = new Date().toISOString();
+    for (const { branch, device } of indexDevices(this.config).values()) {
+      const r = stored.get(device.id);
+      const view: DeviceView = {
+        id: device.id,
+        branchId: branch.id,
+        kind: device.kind,
+        zone: r?.zone ?? device.zone ?? null,
+        homeZone: device.zone ?? null,
+        capabilities: device.capabilities,
+        services: device.services,
+        status: (r?.status as DeviceView['status']) ?? null,
+        battery: r?.battery ?? null,
+        online: false,
+        since: r && !r.online && r.since ? r.since : now,
+        lastSeen: r?.lastSeen ?? null,
+      };
+      this.devices.set(device.id, view);
+      await this.save(view);
+      await this.broker.publish(topics.presence(branch.id, device.id), { online: false, since: view.since }, { qos: 1, retain: true });
+    }
+  }
+
+  get(id: string): DeviceView | undefined {
+    return this.devices.get(id);
+  }
+
+  list(branchId?: string): DeviceView[] {
+    return [...this.devices.values()].filter((d) => !branchId || d.branchId === branchId);
+  }
+
+  private async onPresence(e: HubEventMap['presence']): Promise<void> {
+    const d = this.devices.get(e.deviceId);
+    if (!d) return;
+    d.online = e.online;
+    d.since = e.since.toISOString();
+    if (e.online) d.lastSeen = d.since;
+    await this.changed(d);
+  }
+
+  private async onState(e: HubEventMap['deviceState']): Promise<void> {
+    const d = this.devices.get(e.deviceId);
+    if (!d) return;
+    d.status = e.status;
+    if (e.zone !== undefined) d.zone = e.zone;
+    if (e.battery !== undefined) d.battery = e.battery;
+    d.lastSeen = e.at.toISOString();
+    await this.changed(d);
+  }
+
+  private async changed(d: DeviceView): Promise<void> {
+    await this.save(d);
+    await this.events.emit('deviceChanged', { branchId: d.branchId, device: { ...d } });
+  }
+
+  private save(d: DeviceView): Promise<unknown> {
+    const { id, branchId, kind, zone, status, battery, online, since, lastSeen } = d;
+    return this.repo.save({ id, branchId, kind, zone, status, battery, online, since, lastSeen });
+  }
+}

@@ -1,0 +1,47 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { AckPayload, DeviceStatus, QueuePayload } from './contracts/payloads.js';
+
+/** Every in-process domain event, named and typed once. Each carries its branch. */
+export interface HubEventMap {
+  presence: { branchId: string; deviceId: string; online: boolean; since: Date };
+  deviceState: { branchId: string; deviceId: string; status: DeviceStatus; zone?: string; battery?: number; at: Date };
+  footfall: { branchId: string; deviceId: string; zone: string; direction: 'in' | 'out'; count: number; segment?: string; at: Date };
+  occupancy: { branchId: string; deviceId: string; zone: string; count: number; at: Date };
+  post: { branchId: string; deviceId: string; post: string; staffed: boolean; at: Date };
+  queue: { branchId: string; deviceId: string; at: Date } & QueuePayload;
+  ack: { branchId: string; deviceId: string; at: Date; topic: string } & AckPayload;
+  /** Something the dashboard shows changed. */
+  deviceChanged: { branchId: string; device: unknown };
+  taskChanged: { branchId: string; task: unknown };
+  alertChanged: { branchId: string; alert: unknown };
+}
+export type HubEventName = keyof HubEventMap;
+type Listener<K extends HubEventName> = (event: HubEventMap[K]) => void | Promise<void>;
+
+/**
+ * The in-process event bus. `emit` runs listeners one after another and resolves when all are done,
+ * so an MQTT message is fully handled before the broker takes the device's next one (ordering and
+ * back-pressure). A failing listener is logged and never stops the others.
+ */
+@Injectable()
+export class HubEvents {
+  private readonly logger = new Logger(HubEvents.name);
+  private readonly listeners = new Map<HubEventName, Listener<never>[]>();
+
+  on<K extends HubEventName>(name: K, listener: Listener<K>): () => void {
+    const list = (this.listeners.get(name) ?? []) as Listener<K>[];
+    list.push(listener);
+    this.listeners.set(name, list as Listener<never>[]);
+    return () => list.splice(list.indexOf(listener), 1);
+  }
+
+  async emit<K extends HubEventName>(name: K, event: HubEventMap[K]): Promise<void> {
+    for (const listener of (this.listeners.get(name) ?? []) as Listener<K>[]) {
+      try {
+        await listener(event);
+      } catch (e) {
+        this.logger.error(`listener of "${name}" failed: ${(e as Error).stack ?? String(e)}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,41 @@
+import 'reflect-metadata';
+import { ConsoleLogger, type INestApplication, type LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { Server as HttpServer } from 'node:http';
+import { AppModule } from './app.module.js';
+import { BrokerService } from './broker/broker.service.js';
+import { BrokerTransport } from './broker/broker.transport.js';
+import type { HubConfig } from './config/config.schema.js';
+import { StartupError } from './config/load-config.js';
+
+export interface RunningHub {
+  app: INestApplication;
+  mqttPort: number;
+  httpPort: number;
+  close(): Promise<void>;
+}
+
+const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+
+/** Starts a hub: database and migrations, broker, MQTT on TCP, then HTTP (REST, Socket.IO, MQTT over WebSocket). */
+export async function startHub(config: HubConfig, opts: { logLevel?: LogLevel | 'silent'; json?: boolean } = {}): Promise<RunningHub> {
+  const level = opts.logLevel ?? 'log';
+  const logger = new ConsoleLogger({ json: opts.json, logLevels: level === 'silent' ? [] : LEVELS.slice(0, LEVELS.indexOf(level) + 1) });
+  const app = await NestFactory.create(AppModule.forRoot(config), { logger, abortOnError: false });
+  try {
+    app.connectMicroservice({ strategy: app.get(BrokerTransport) }, { inheritAppConfig: true });
+    await app.startAllMicroservices();
+    await app.init();
+    const broker = app.get(BrokerService);
+    const mqttPort = await broker.listenTcp(config.server.mqttPort);
+    broker.attachWebSocket(app.getHttpServer() as HttpServer);
+    await app.listen(config.server.httpPort).catch((e: NodeJS.ErrnoException) => {
+      throw new StartupError(e.code === 'EADDRINUSE' ? `HTTP port ${config.server.httpPort} is already in use (set HUB_HTTP_PORT)` : `HTTP port: ${e.message}`);
+    });
+    const httpPort = (app.getHttpServer().address() as { port: number }).port;
+    return { app, mqttPort, httpPort, close: () => app.close() };
+  } catch (e) {
+    await app.close().catch(() => undefined);
+    throw e;
+  }
+}

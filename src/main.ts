@@ -1,0 +1,30 @@
+import { StartupError, loadConfig } from './config/load-config.js';
+import { startHub } from './hub.js';
+
+/** `npm start`: one hub from HUB_CONFIG and env. Start-up problems end in one line and exit code 1. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const level = process.env.HUB_LOG_LEVEL as Parameters<typeof startHub>[1] extends infer O ? (O extends { logLevel?: infer L } ? L : never) : never;
+  const hub = await startHub(config, { logLevel: level ?? 'log', json: process.env.HUB_LOG_FORMAT === 'json' });
+  console.log(`branch-hub ready: MQTT tcp://0.0.0.0:${hub.mqttPort}, HTTP http://localhost:${hub.httpPort} (dashboard /, MQTT over WebSocket /mqtt)`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: stopping`);
+    setTimeout(() => {
+      console.error('shutdown took longer than 4.5 s; exiting');
+      process.exit(1);
+    }, 4500).unref();
+    await hub.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof StartupError ? `branch-hub: ${e.message}` : `branch-hub: start-up failed: ${(e as Error)?.stack ?? String(e)}`);
+  process.exit(1);
+});

@@ -1,0 +1,32 @@
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { DataSourceOptions } from 'typeorm';
+import { StartupError } from '../config/load-config.js';
+import { ENTITIES } from './entities.js';
+import { Initial1763800000000 } from './migrations/1763800000000-initial.js';
+
+const MIGRATIONS = [Initial1763800000000];
+
+/**
+ * SQLite file `hub.sqlite` in the data dir by default; PostgreSQL (or any TypeORM URL driver) when a
+ * URL is given. The schema comes from migrations, never `synchronize`, and they run at start-up.
+ */
+export function dataSourceOptions(server: { dataDir: string; dbUrl?: string }): DataSourceOptions {
+  const common = { entities: ENTITIES, migrations: MIGRATIONS, migrationsRun: true, synchronize: false, logging: false } as const;
+  if (server.dbUrl) {
+    const type = server.dbUrl.split(':')[0];
+    if (type !== 'postgres' && type !== 'postgresql') {
+      throw new StartupError(`HUB_DB_URL: unsupported database "${type}" (use postgres://…)`);
+    }
+    return { ...common, type: 'postgres', url: server.dbUrl };
+  }
+  const dir = resolve(server.dataDir);
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (e) {
+    throw new StartupError(`data dir ${dir} cannot be written (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  // WAL keeps readers (dashboard, REST) from blocking the writer that persists device traffic.
+  return { ...common, type: 'sqlite', database: join(dir, 'hub.sqlite'), enableWAL: true, busyTimeout: 5000 };
+}

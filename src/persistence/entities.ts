@@ -1,0 +1,87 @@
+import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
+
+/*
+ * Times are stored as ISO 8601 UTC strings: portable between SQLite and PostgreSQL, sortable as text,
+ * readable in a SQL shell.
+ */
+
+@Entity('device')
+export class DeviceRecord {
+  @PrimaryColumn({ type: 'varchar', length: 64 }) id: string;
+  @Column({ type: 'varchar', length: 32 }) branchId: string;
+  @Column({ type: 'varchar', length: 32 }) kind: string;
+  /** Last zone the device reported, else its configured zone. */
+  @Column({ type: 'varchar', length: 64, nullable: true }) zone: string | null;
+  @Column({ type: 'varchar', length: 16, nullable: true }) status: string | null;
+  @Column({ type: 'real', nullable: true }) battery: number | null;
+  @Column({ type: 'boolean', default: false }) online: boolean;
+  /** When `online` last changed. */
+  @Column({ type: 'varchar', length: 30, nullable: true }) since: string | null;
+  @Column({ type: 'varchar', length: 30, nullable: true }) lastSeen: string | null;
+}
+
+@Entity('task')
+@Index(['branchId', 'state'])
+export class TaskRecord {
+  @PrimaryColumn({ type: 'varchar', length: 64 }) id: string;
+  @Column({ type: 'varchar', length: 32 }) branchId: string;
+  @Column({ type: 'varchar', length: 16 }) type: string;
+  @Column({ type: 'simple-json' }) params: Record<string, unknown>;
+  @Column({ type: 'integer' }) priority: number;
+  @Column({ type: 'varchar', length: 16 }) state: string;
+  /** Who asked: a flow (`flow:greeting`) or a manager (`manager:lobby`). */
+  @Column({ type: 'varchar', length: 64 }) origin: string;
+  /** Set when a manager pinned the task to one device: it is never moved to another. */
+  @Column({ type: 'varchar', length: 64, nullable: true }) pinnedDeviceId: string | null;
+  @Column({ type: 'varchar', length: 64, nullable: true }) deviceId: string | null;
+  @Column({ type: 'integer', default: 0 }) attempts: number;
+  /** Devices that already had this task and gave it back (rejected, timed out, went away). */
+  @Column({ type: 'simple-json' }) triedDevices: string[];
+  /** The zone the task is about, for "same zone first". */
+  @Column({ type: 'varchar', length: 64, nullable: true }) zone: string | null;
+  @Column({ type: 'varchar', length: 30 }) createdAt: string;
+  @Column({ type: 'varchar', length: 30 }) updatedAt: string;
+  @Column({ type: 'varchar', length: 30 }) expiresAt: string;
+  /** Persisted so that a restart still times the ack out. */
+  @Column({ type: 'varchar', length: 30, nullable: true }) ackDeadline: string | null;
+  /** Why the current device was chosen: the candidates and the deciding rule. */
+  @Column({ type: 'simple-json', nullable: true }) decision: unknown;
+}
+
+@Entity('task_transition')
+@Index(['taskId'])
+export class TaskTransitionRecord {
+  @PrimaryGeneratedColumn() seq: number;
+  @Column({ type: 'varchar', length: 64 }) taskId: string;
+  @Column({ type: 'varchar', length: 16, nullable: true }) fromState: string | null;
+  @Column({ type: 'varchar', length: 16 }) toState: string;
+  @Column({ type: 'varchar', length: 64, nullable: true }) deviceId: string | null;
+  @Column({ type: 'varchar', length: 500 }) cause: string;
+  @Column({ type: 'varchar', length: 30 }) at: string;
+}
+
+@Entity('alert')
+@Index(['branchId', 'open'])
+export class AlertRecord {
+  @PrimaryColumn({ type: 'varchar', length: 64 }) id: string;
+  @Column({ type: 'varchar', length: 32 }) branchId: string;
+  @Column({ type: 'varchar', length: 32 }) type: string;
+  /** Identifies the condition, so the same condition is raised once and cleared once. */
+  @Column({ type: 'varchar', length: 128 }) subject: string;
+  @Column({ type: 'varchar', length: 500 }) message: string;
+  @Column({ type: 'simple-json' }) data: Record<string, unknown>;
+  @Column({ type: 'boolean' }) open: boolean;
+  @Column({ type: 'varchar', length: 30 }) raisedAt: string;
+  @Column({ type: 'varchar', length: 30, nullable: true }) clearedAt: string | null;
+  @Column({ type: 'varchar', length: 30, nullable: true }) ackedAt: string | null;
+  @Column({ type: 'varchar', length: 64, nullable: true }) ackedBy: string | null;
+}
+
+/** Small key/value store for hub-wide facts that must survive a restart (e.g. the token secret). */
+@Entity('hub_setting')
+export class SettingRecord {
+  @PrimaryColumn({ type: 'varchar', length: 64 }) key: string;
+  @Column({ type: 'text' }) value: string;
+}
+
+export const ENTITIES = [DeviceRecord, TaskRecord, TaskTransitionRecord, AlertRecord, SettingRecord];

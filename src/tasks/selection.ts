@@ -1,0 +1,119 @@
+import type { TaskType } from '../contracts/tasks.js';
+import type { DeviceView } from '../devices/device-view.js';
+
+/** Kinds the hub dispatches to; a device also needs the task type among its capabilities. */
+const DISPATCH_KINDS = ['robot', 'screen', 'kiosk'];
+/** Below this a robot should be charging, not walking customers around. */
+export const LOW_BATTERY = 15;
+
+export interface SelectionTask {
+  type: TaskType;
+  priority: number;
+  zone: string | null;
+  pinnedDeviceId: string | null;
+  triedDevices: string[];
+}
+
+/** An open task a device holds, as selection needs to see it. */
+export interface HeldTask {
+  id: string;
+  priority: number;
+}
+
+export type Availability = 'idle' | 'preemptible' | 'busy';
+
+export interface Candidate {
+  deviceId: string;
+  availability: Availability;
+  sameZone: boolean;
+  battery: number | null;
+  lastAssignedAt: number;
+}
+
+export interface Decision {
+  /** The rule that separated the winner from the runner-up, in words a lobby manager reads. */
+  rule: string;
+  candidates: Candidate[];
+  excluded: { deviceId: string; reason: string }[];
+}
+
+export interface Selection {
+  deviceId: string;
+  availability: Availability;
+  /** Lower-priority tasks the chosen device must drop first. */
+  preempt: HeldTask[];
+  decision: Decision;
+}
+
+export function canDo(device: Pick<DeviceView, 'kind' | 'capabilities'>, type: TaskType): boolean {
+  return DISPATCH_KINDS.includes(device.kind) && device.capabilities.includes(type);
+}
+
+/**
+ * Picks the device for a task. Excludes offline, faulty, charging, low-battery and already-tried
+ * devices; then prefers idle over pre-emptible (holding only lower-priority work) over busy, the
+ * task's zone over others, more battery, and — among equals — the device that was given work
+ * longest ago, so work spreads over the fleet. Pure: the same inputs give the same answer.
+ */
+export function selectDevice(
+  task: SelectionTask,
+  devices: DeviceView[],
+  held: (deviceId: string) => HeldTask[],
+  lastAssignedAt: (deviceId: string) => number,
+): Selection | null {
+  const excluded: Decision['excluded'] = [];
+  const candidates: Candidate[] = [];
+  for (const d of devices) {
+    const reason = exclusion(task, d);
+    if (reason) {
+      excluded.push({ deviceId: d.id, reason });
+      continue;
+    }
+    const tasks = held(d.id);
+    const availability: Availability =
+      tasks.length === 0 ? (d.status === 'busy' ? 'busy' : 'idle') : tasks.every((t) => t.priority < task.priority) ? 'preemptible' : 'busy';
+    candidates.push({ deviceId: d.id, availability, sameZone: !!task.zone && d.zone === task.zone, battery: d.battery, lastAssignedAt: lastAssignedAt(d.id) });
+  }
+  if (candidates.length === 0) return null;
+  candidates.sort(compare);
+  const [best, next] = candidates;
+  return {
+    deviceId: best.deviceId,
+    availability: best.availability,
+    preempt: best.availability === 'preemptible' ? held(best.deviceId) : [],
+    decision: { rule: next ? decidingRule(best, next) : 'only candidate', candidates, excluded },
+  };
+}
+
+function exclusion(task: SelectionTask, d: DeviceView): string | null {
+  if (task.pinnedDeviceId && d.id !== task.pinnedDeviceId) return 'not the requested device';
+  if (!canDo(d, task.type)) return `cannot ${task.type}`;
+  if (!d.online) return 'offline';
+  if (d.status === 'fault') return 'fault';
+  if (d.status === 'charging') return 'charging';
+  if (d.kind === 'robot' && d.battery !== null && d.battery < LOW_BATTERY) return `battery ${d.battery}% < ${LOW_BATTERY}%`;
+  if (!task.pinnedDeviceId && task.triedDevices.includes(d.id)) return 'already tried for this task';
+  return null;
+}
+
+const RANK: Record<Availability, number> = { idle: 0, preemptible: 1, busy: 2 };
+/** Battery compared in 20-point bands, so 81 % vs 79 % does not override fairness. */
+const band = (b: number | null) => Math.floor((b ?? 100) / 20);
+
+function compare(a: Candidate, b: Candidate): number {
+  return (
+    RANK[a.availability] - RANK[b.availability] ||
+    Number(b.sameZone) - Number(a.sameZone) ||
+    band(b.battery) - band(a.battery) ||
+    a.lastAssignedAt - b.lastAssignedAt ||
+    a.deviceId.localeCompare(b.deviceId)
+  );
+}
+
+function decidingRule(a: Candidate, b: Candidate): string {
+  if (a.availability !== b.availability) return `${a.availability} before ${b.availability}`;
+  if (a.sameZone !== b.sameZone) return 'same zone before others';
+  if (band(a.battery) !== band(b.battery)) return 'more battery';
+  if (a.lastAssignedAt !== b.lastAssignedAt) return 'longest without work (fair spread)';
+  return 'tie, by id';
+}
