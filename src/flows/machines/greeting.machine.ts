@@ -66,6 +66,11 @@ export const greetingMachine = setup({
   id: 'greeting',
   context: ({ input }) => ({ ...input, arrival: null }),
   initial: 'ready',
+  // A VIP alert is a spawned, fire-and-forget child: when it fails, XState sends its error event
+  // here, and an error event no transition takes would put the whole actor in status 'error', so
+  // the zone would never greet again. Events no state takes (in practice only the alerts' done and
+  // error events; the invoked actors' ones are taken by their states) are ignored here.
+  on: { '*': {} },
   states: {
     ready: {
       on: { ARRIVAL: { target: 'greeting', actions: ['rememberArrival', 'alertIfVip'] } },

@@ -1,0 +1,115 @@
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { topics, type UplinkKind } from '../src/contracts/topics.js';
+
+export interface DeviceIdentity {
+  branchId: string;
+  id: string;
+  secret: string;
+  kind: string;
+  zone?: string;
+}
+
+export interface Received {
+  topic: string;
+  payload: Record<string, unknown>;
+  at: number;
+}
+
+export interface ConnectOptions {
+  /** `mqtt://host:port` or `ws://host:port/mqtt`. */
+  url: string;
+  mqtt?: IClientOptions;
+}
+
+/**
+ * One simulated device on a real MQTT connection, with its real credentials: clientId = username =
+ * device id, password = its secret. Subclasses add behaviour; this class only speaks the protocol.
+ */
+export class SimDevice {
+  client!: MqttClient;
+  /** Everything the hub sent on `cmd` and `error`, newest last: what tests assert on. */
+  readonly received: Received[] = [];
+  private readonly waiters = new Set<(m: Received) => void>();
+
+  constructor(readonly identity: DeviceIdentity) {}
+
+  get id(): string {
+    return this.identity.id;
+  }
+
+  async connect(opts: ConnectOptions): Promise<this> {
+    this.client = await mqtt.connectAsync(opts.url, {
+      clientId: this.identity.id,
+      username: this.identity.id,
+      password: this.identity.secret,
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+      ...opts.mqtt,
+    });
+    this.client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    await this.client.subscribeAsync([this.topic('cmd'), this.topic('error')], { qos: 1 });
+    await this.onConnected();
+    return this;
+  }
+
+  /** Publishes on one of the device's own uplink topics; `ts` is left to the hub unless given. */
+  async publish(kind: UplinkKind, payload: Record<string, unknown>): Promise<void> {
+    await this.client.publishAsync(this.topic(kind), JSON.stringify(payload), { qos: 1 });
+  }
+
+  /** Where `received` ends now: pass it to `waitFor` to look only at what comes after. */
+  mark(): number {
+    return this.received.length;
+  }
+
+  /** Resolves with the first message on `cmd`/`error` (from index `after`) that satisfies `match`; rejects after `timeoutMs`. */
+  waitFor(match: (m: Received) => boolean, opts: { after?: number; timeoutMs?: number } = {}): Promise<Received> {
+    const from = opts.after ?? 0;
+    const hit = this.received.slice(from).find(match);
+    if (hit) return Promise.resolve(hit);
+    return new Promise((resolve, reject) => {
+      const waiter = (m: Received) => {
+        if (!match(m)) return;
+        clearTimeout(timer);
+        this.waiters.delete(waiter);
+        resolve(m);
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        reject(new Error(`${this.id}: no matching message within ${opts.timeoutMs ?? 5000} ms`));
+      }, opts.timeoutMs ?? 5000);
+      this.waiters.add(waiter);
+    });
+  }
+
+  async disconnect(): Promise<void> {
+    await this.client?.endAsync();
+  }
+
+  /** Drops the connection without DISCONNECT, as a device losing power or network would. */
+  kill(): void {
+    this.client?.stream.destroy();
+    this.client?.end(true);
+  }
+
+  protected topic(kind: UplinkKind | 'cmd' | 'error'): string {
+    return topics.device(this.identity.branchId, this.identity.id, kind);
+  }
+
+  protected async onConnected(): Promise<void> {}
+
+  protected async onCommand(_cmd: Record<string, unknown>): Promise<void> {}
+
+  private onMessage(topic: string, payload: Buffer): void {
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(payload.toString());
+    } catch {
+      return;
+    }
+    const m = { topic, payload: body, at: Date.now() };
+    this.received.push(m);
+    for (const waiter of [...this.waiters]) waiter(m);
+    if (topic === this.topic('cmd')) this.onCommand(body).catch(() => undefined);
+  }
+}

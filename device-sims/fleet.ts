@@ -1,0 +1,52 @@
+import type { HubConfig } from '../src/config/config.schema.js';
+import type { ConnectOptions, DeviceIdentity, SimDevice } from './device.js';
+import { QueueSim } from './queue.js';
+import { SensorSim } from './sensor.js';
+import { WorkerSim, type WorkProfile } from './worker.js';
+
+export interface Fleet {
+  all: SimDevice[];
+  workers: Map<string, WorkerSim>;
+  sensors: Map<string, SensorSim>;
+  queues: Map<string, QueueSim>;
+  disconnect(): Promise<void>;
+}
+
+export interface FleetOptions extends ConnectOptions {
+  /** Only these device ids (default: every device of the config). */
+  only?: string[];
+  /** Behaviour per device id, over the kind's defaults. */
+  profiles?: Record<string, Partial<WorkProfile>>;
+  /** Behaviour of every robot and screen, under `profiles`. */
+  profile?: Partial<WorkProfile>;
+}
+
+/** The simulator for a configured device, by its kind. */
+export function simFor(identity: DeviceIdentity, profile: Partial<WorkProfile> = {}): SimDevice {
+  if (identity.kind === 'sensor') return new SensorSim(identity);
+  if (identity.kind === 'queue') return new QueueSim(identity);
+  return new WorkerSim(identity, profile);
+}
+
+/** Connects every device of a hub config (or `only` some) with its real credentials. */
+export async function connectFleet(config: HubConfig, opts: FleetOptions): Promise<Fleet> {
+  const fleet: Fleet = {
+    all: [],
+    workers: new Map(),
+    sensors: new Map(),
+    queues: new Map(),
+    disconnect: async () => void (await Promise.all(fleet.all.map((d) => d.disconnect()))),
+  };
+  for (const branch of config.branches) {
+    for (const d of branch.devices) {
+      if (opts.only && !opts.only.includes(d.id)) continue;
+      const sim = simFor({ branchId: branch.id, id: d.id, secret: d.secret, kind: d.kind, zone: d.zone }, { ...opts.profile, ...opts.profiles?.[d.id] });
+      fleet.all.push(sim);
+      if (sim instanceof WorkerSim) fleet.workers.set(d.id, sim);
+      else if (sim instanceof SensorSim) fleet.sensors.set(d.id, sim);
+      else if (sim instanceof QueueSim) fleet.queues.set(d.id, sim);
+    }
+  }
+  await Promise.all(fleet.all.map((d) => d.connect(opts)));
+  return fleet;
+}

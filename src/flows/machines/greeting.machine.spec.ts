@@ -1,0 +1,239 @@
+import { assign, createActor, fromPromise, setup, SimulatedClock } from 'xstate';
+import { createTestModel } from 'xstate/graph';
+import { greetingMachine, type GreetInput, type GreetOutcome, type GreetingEvent } from './greeting.machine.js';
+
+const input = { branchId: 'b1', zone: 'entrance', cooldownMs: 5000 };
+const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** A `fromPromise` side effect whose calls the test records and settles. */
+function controlled<T>() {
+  const calls: Array<{ input: GreetInput; resolve: (v: T) => void; reject: (e: unknown) => void; settled: boolean }> = [];
+  const logic = fromPromise<T, GreetInput>(
+    ({ input }) =>
+      new Promise<T>((resolve, reject) => {
+        const call = { input, settled: false, resolve: (v: T) => ((call.settled = true), resolve(v)), reject: (e: unknown) => ((call.settled = true), reject(e)) };
+        calls.push(call);
+      }),
+  );
+  /** The one running call (an invoked actor of the current state); fails if there is not exactly one. */
+  const pending = () => {
+    const open = calls.filter((c) => !c.settled);
+    expect(open).toHaveLength(1);
+    return open[0];
+  };
+  return { logic, calls, inputs: () => calls.map((c) => c.input), pending };
+}
+
+function startSut(cooldownMs = input.cooldownMs) {
+  const greet = controlled<GreetOutcome>();
+  const showWelcome = controlled<void>();
+  const alertVip = controlled<void>();
+  const clock = new SimulatedClock();
+  const machine = greetingMachine.provide({ actors: { greet: greet.logic, showWelcome: showWelcome.logic, alertVip: alertVip.logic } });
+  const actor = createActor(machine, { input: { ...input, cooldownMs }, clock }).start();
+  return { actor, clock, greet, showWelcome, alertVip, value: () => actor.getSnapshot().value };
+}
+
+// The event types the SUT uses for its actors and its delay (read off its adjacency map / state nodes).
+const E = {
+  greetDone: 'xstate.done.actor.0.greeting.greeting',
+  greetError: 'xstate.error.actor.0.greeting.greeting',
+  welcomeDone: 'xstate.done.actor.0.greeting.welcoming',
+  welcomeError: 'xstate.error.actor.0.greeting.welcoming',
+  cooldownOver: 'xstate.after.cooldown.greeting.cooldown',
+} as const;
+
+type ModelEvent =
+  | GreetingEvent
+  | { type: typeof E.greetDone; output: GreetOutcome }
+  | { type: typeof E.greetError | typeof E.welcomeError; error: string }
+  | { type: typeof E.welcomeDone | typeof E.cooldownOver };
+
+/**
+ * The abstract model, written from contract section 5 (createTestModel accepts no invoke/after, so
+ * actor completions and the delay are plain events here). `alerts` counts the VIP alerts expected.
+ */
+const vipArrival = ({ event }: { event: ModelEvent }) => event.type === 'ARRIVAL' && event.segment === 'vip';
+const model = setup({
+  types: {} as { context: { alerts: number }; events: ModelEvent },
+  actions: { countVip: assign({ alerts: ({ context, event }) => context.alerts + (vipArrival({ event }) ? 1 : 0) }) },
+}).createMachine({
+  id: 'greeting',
+  context: { alerts: 0 },
+  initial: 'ready',
+  states: {
+    ready: { on: { ARRIVAL: { target: 'greeting', actions: 'countVip' } } },
+    greeting: {
+      on: {
+        ARRIVAL: { actions: 'countVip' },
+        [E.greetDone]: [{ guard: ({ event }) => event.output === 'greeted', target: 'cooldown' }, { target: 'welcoming' }],
+        [E.greetError]: 'welcoming',
+      },
+    },
+    welcoming: { on: { ARRIVAL: { actions: 'countVip' }, [E.welcomeDone]: 'cooldown', [E.welcomeError]: 'cooldown' } },
+    cooldown: { on: { ARRIVAL: { actions: 'countVip' }, [E.cooldownOver]: 'ready' } },
+  },
+});
+
+const testModel = createTestModel(model, {
+  events: [
+    { type: 'ARRIVAL', at: 1_000 },
+    { type: 'ARRIVAL', segment: 'vip', at: 2_000 },
+    { type: E.greetDone, output: 'greeted' },
+    { type: E.greetDone, output: 'no-robot' },
+    { type: E.greetError, error: 'fleet unreachable' },
+    { type: E.welcomeDone },
+    { type: E.welcomeError, error: 'screen offline' },
+    { type: E.cooldownOver },
+  ],
+  // At most two VIP alerts per path keeps the model finite.
+  filterEvents: (snapshot, event) => !(vipArrival({ event }) && snapshot.context.alerts >= 2),
+});
+
+describe('greeting machine: model-based paths', () => {
+  const paths = testModel.getShortestPaths();
+
+  it('the model handles, in each state, exactly the events the machine handles', () => {
+    for (const [key, node] of Object.entries(greetingMachine.states)) {
+      expect([key, ...[...model.states[key].transitions.keys()].sort()]).toEqual([key, ...[...node.transitions.keys()].sort()]);
+    }
+  });
+
+  it('the paths cover every state of the machine', () => {
+    const reached = new Set(paths.flatMap((p) => p.steps.map((s) => s.state.value)));
+    expect([...reached].sort()).toEqual(Object.keys(greetingMachine.states).sort());
+  });
+
+  it.each(paths.map((p) => [p.description, p] as const))('%s', async (_, path) => {
+    const sut = startSut();
+    const ev = <T extends ModelEvent['type']>(step: { event: { type: T } }) => step.event as Extract<ModelEvent, { type: T }>;
+    await path.test({
+      states: {
+        '*': (state) => {
+          expect(sut.value()).toBe(state.value);
+          expect(sut.alertVip.calls).toHaveLength(state.context.alerts);
+        },
+      },
+      events: {
+        ARRIVAL: (step) => void sut.actor.send(ev(step)),
+        [E.greetDone]: async (step) => (sut.greet.pending().resolve(ev(step).output), flush()),
+        [E.greetError]: async (step) => (sut.greet.pending().reject(new Error(ev(step).error)), flush()),
+        [E.welcomeDone]: async () => (sut.showWelcome.pending().resolve(), flush()),
+        [E.welcomeError]: async (step) => (sut.showWelcome.pending().reject(new Error(ev(step).error)), flush()),
+        [E.cooldownOver]: () => sut.clock.increment(input.cooldownMs),
+      },
+    });
+    expect(sut.actor.getSnapshot().status).toBe('active');
+    sut.actor.stop();
+  });
+});
+
+describe('greeting machine: cooldown timing (SimulatedClock)', () => {
+  it.each([5000, 2500])('rests exactly %i ms after a greeting', async (cooldownMs) => {
+    const sut = startSut(cooldownMs);
+    sut.actor.send({ type: 'ARRIVAL', at: 1 });
+    sut.greet.pending().resolve('greeted');
+    await flush();
+    expect(sut.value()).toBe('cooldown');
+
+    sut.clock.increment(cooldownMs - 1);
+    sut.actor.send({ type: 'ARRIVAL', at: 2 });
+    expect(sut.value()).toBe('cooldown');
+    expect(sut.greet.calls).toHaveLength(1);
+
+    sut.clock.increment(1);
+    expect(sut.value()).toBe('ready');
+    expect(sut.greet.calls).toHaveLength(1); // an arrival during cooldown is not greeted later either
+    sut.actor.send({ type: 'ARRIVAL', at: 3 });
+    expect(sut.value()).toBe('greeting');
+    expect(sut.greet.inputs().map((i) => i.at)).toEqual([1, 3]);
+  });
+
+  it('rests the same cooldown after a welcome screen', async () => {
+    const sut = startSut(2500);
+    sut.actor.send({ type: 'ARRIVAL', at: 1 });
+    sut.greet.pending().resolve('no-robot');
+    await flush();
+    sut.showWelcome.pending().resolve();
+    await flush();
+    sut.clock.increment(2499);
+    expect(sut.value()).toBe('cooldown');
+    sut.clock.increment(1);
+    expect(sut.value()).toBe('ready');
+  });
+});
+
+describe('greeting machine: behaviour', () => {
+  it('passes branch, zone, segment and arrival time to greet', () => {
+    const sut = startSut();
+    sut.actor.send({ type: 'ARRIVAL', segment: 'vip', at: 1234 });
+    expect(sut.greet.inputs()).toEqual([{ branchId: 'b1', zone: 'entrance', segment: 'vip', at: 1234 }]);
+  });
+
+  it('a robot greeting goes straight to cooldown without a welcome screen', async () => {
+    const sut = startSut();
+    sut.actor.send({ type: 'ARRIVAL', at: 7 });
+    sut.greet.pending().resolve('greeted');
+    await flush();
+    expect(sut.value()).toBe('cooldown');
+    expect(sut.showWelcome.calls).toHaveLength(0);
+  });
+
+  it.each([
+    ['no robot is free', (sut: ReturnType<typeof startSut>) => sut.greet.pending().resolve('no-robot')],
+    ['greet fails', (sut: ReturnType<typeof startSut>) => sut.greet.pending().reject(new Error('fleet unreachable'))],
+  ])('shows the welcome screen when %s', async (_, settleGreet) => {
+    const sut = startSut();
+    sut.actor.send({ type: 'ARRIVAL', segment: 'regular', at: 42 });
+    settleGreet(sut);
+    await flush();
+    expect(sut.value()).toBe('welcoming');
+    expect(sut.showWelcome.inputs()).toEqual([{ branchId: 'b1', zone: 'entrance', segment: 'regular', at: 42 }]);
+  });
+
+  it('still rests in cooldown when the welcome screen fails', async () => {
+    const sut = startSut();
+    sut.actor.send({ type: 'ARRIVAL', at: 1 });
+    sut.greet.pending().resolve('no-robot');
+    await flush();
+    sut.showWelcome.pending().reject(new Error('screen offline'));
+    await flush();
+    expect(sut.value()).toBe('cooldown');
+    expect(sut.actor.getSnapshot().status).toBe('active');
+  });
+
+  it('alerts once per VIP arrival in every state, and never for other arrivals', async () => {
+    const sut = startSut();
+    const arrive = (at: number, segment?: string) => sut.actor.send({ type: 'ARRIVAL', segment, at });
+    arrive(1, 'vip'); // ready
+    arrive(2, 'vip'); // greeting
+    arrive(3);
+    sut.greet.pending().resolve('no-robot');
+    await flush();
+    arrive(4, 'vip'); // welcoming
+    arrive(5, 'regular');
+    sut.showWelcome.pending().resolve();
+    await flush();
+    arrive(6, 'vip'); // cooldown
+    arrive(7);
+    sut.clock.increment(input.cooldownMs);
+    arrive(8); // ready again
+    expect(sut.alertVip.inputs()).toEqual([1, 2, 4, 6].map((at) => ({ branchId: 'b1', zone: 'entrance', segment: 'vip', at })));
+    expect(sut.greet.inputs().map((i) => i.at)).toEqual([1, 8]);
+  });
+
+  it('keeps greeting when a VIP alert fails or completes', async () => {
+    const sut = startSut();
+    sut.actor.send({ type: 'ARRIVAL', segment: 'vip', at: 1 });
+    sut.actor.send({ type: 'ARRIVAL', segment: 'vip', at: 2 });
+    sut.alertVip.calls[0].reject(new Error('alerts store down'));
+    sut.alertVip.calls[1].resolve();
+    await flush();
+    expect(sut.actor.getSnapshot().status).toBe('active');
+    sut.greet.pending().resolve('greeted');
+    await flush();
+    sut.clock.increment(input.cooldownMs);
+    sut.actor.send({ type: 'ARRIVAL', at: 3 });
+    expect(sut.greet.calls).toHaveLength(2);
+  });
+});

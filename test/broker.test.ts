@@ -1,0 +1,218 @@
+import mqtt, { type MqttClient } from 'mqtt';
+import { generate, parser as mqttParser } from 'mqtt-packet';
+import { connect as tcpConnect } from 'node:net';
+import { connectFleet } from '../device-sims/fleet.js';
+import { SensorSim } from '../device-sims/sensor.js';
+import { eventually, startTestHub, type TestHub } from './support/hub.js';
+
+/** Connects as a raw MQTT client; resolves with the client or rejects with the CONNACK error. */
+function connect(url: string, opts: mqtt.IClientOptions): Promise<MqttClient> {
+  return mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 3000, ...opts });
+}
+
+/** Granted QoS per filter; MQTT.js rejects a SUBACK holding 0x80, so read it off the error. */
+async function granted(c: MqttClient, filters: string | string[]): Promise<number[]> {
+  try {
+    return (await c.subscribeAsync(filters, { qos: 1 })).map((g) => g.qos);
+  } catch (e) {
+    return (e as { packet: { granted: number[] } }).packet.granted;
+  }
+}
+
+/**
+ * CONNECT with clean session = 0, sent as raw bytes: MQTT.js and mqtt-packet refuse to encode it with an
+ * empty client id, so it is encoded with clean = 1 and the flag cleared (connect-flags byte, bit 1).
+ */
+function rawConnack(port: number, packet: object): Promise<number> {
+  const bytes = generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, keepalive: 10, clean: true, ...packet } as never);
+  bytes[9] &= ~0x02; // fixed header (2) + "MQTT" (6) + level (1) → connect flags
+  return new Promise((resolve, reject) => {
+    const socket = tcpConnect(port, '127.0.0.1', () => socket.write(bytes));
+    const p = mqttParser();
+    p.on('packet', (pkt) => {
+      socket.destroy();
+      resolve((pkt as { returnCode: number }).returnCode);
+    });
+    socket.on('data', (d) => p.parse(d));
+    socket.on('error', reject);
+  });
+}
+
+describe('embedded broker: authentication, ACL, presence', () => {
+  let hub: TestHub;
+  const clients: MqttClient[] = [];
+  const track = (c: MqttClient) => (clients.push(c), c);
+
+  beforeAll(async () => {
+    hub = await startTestHub();
+  });
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.endAsync(true)));
+  });
+  afterAll(() => hub.close());
+
+  describe('authentication', () => {
+    it.each([
+      ['TCP', () => hub.mqttUrl],
+      ['WebSocket', () => hub.wsUrl],
+    ])('accepts a device with its id and secret over %s (MQTT 3.1.1)', async (_, url) => {
+      const c = track(await connect(url(), { clientId: 'robot-1', username: 'robot-1', password: 's-robot-1', protocolVersion: 4 }));
+      expect(c.connected).toBe(true);
+    });
+
+    it('accepts MQTT 3.1 too', async () => {
+      const c = track(await connect(hub.mqttUrl, { clientId: 'robot-2', username: 'robot-2', password: 's-robot-2', protocolVersion: 3, protocolId: 'MQIsdp' }));
+      expect(c.connected).toBe(true);
+    });
+
+    it.each([
+      ['wrong secret', { clientId: 'robot-1', username: 'robot-1', password: 'nope' }],
+      ['unknown device', { clientId: 'robot-9', username: 'robot-9', password: 's-robot-1' }],
+      ['username other than the client id', { clientId: 'robot-1', username: 'robot-2', password: 's-robot-2' }],
+      ['no password', { clientId: 'robot-1', username: 'robot-1' }],
+      ['empty client id (clean session)', { clientId: '', username: 'robot-1', password: 's-robot-1', clean: true }],
+    ])('refuses %s with CONNACK 5 (not authorized)', async (_, opts) => {
+      await expect(connect(hub.mqttUrl, opts)).rejects.toMatchObject({ code: 5 });
+    });
+
+    it('refuses an empty client id with a persistent session (MQTT-3.1.3-8), which aedes alone would accept', async () => {
+      const port = Number(new URL(hub.mqttUrl).port);
+      expect(await rawConnack(port, { clientId: '', username: 'robot-1', password: Buffer.from('s-robot-1') })).toBe(5);
+      expect(await rawConnack(port, { clientId: 'robot-1', username: 'robot-1', password: Buffer.from('s-robot-1') })).toBe(0);
+    });
+
+    it('refuses a wrong secret over WebSocket too', async () => {
+      await expect(connect(hub.wsUrl, { clientId: 'robot-1', username: 'robot-1', password: 'nope' })).rejects.toMatchObject({ code: 5 });
+    });
+
+    it('accepts client ids of 64 characters', async () => {
+      const id = 'd'.repeat(64);
+      const long = await startTestHub({
+        ...hub.config,
+        branches: [{ ...hub.config.branches[0], devices: [{ id, kind: 'sensor', secret: 'x', zone: 'entrance', capabilities: [], services: [] }] }],
+      });
+      try {
+        const c = await connect(long.mqttUrl, { clientId: id, username: id, password: 'x', protocolVersion: 3, protocolId: 'MQIsdp' });
+        expect(c.connected).toBe(true);
+        await c.endAsync();
+      } finally {
+        await long.close();
+      }
+    });
+  });
+
+  describe('ACL', () => {
+    const login = (id: string) => connect(hub.mqttUrl, { clientId: id, username: id, password: `s-${id}` }).then(track);
+
+    it('lets a device subscribe to its own cmd and error, its branch presence and summary', async () => {
+      const c = await login('robot-1');
+      const qos = await granted(c, ['branch/br-1/devices/robot-1/cmd', 'branch/br-1/devices/robot-1/error', 'branch/br-1/presence/#', 'branch/br-1/presence/+', 'branch/br-1/summary']);
+      expect(qos).toEqual([1, 1, 1, 1, 1]);
+    });
+
+    it.each([
+      'branch/br-1/devices/robot-2/cmd',
+      'branch/br-1/devices/robot-2/error',
+      'branch/br-1/devices/+/cmd',
+      'branch/br-1/devices/robot-1/state',
+      'branch/br-1/#',
+      'branch/+/presence/#',
+      'branch/br-2/presence/#',
+      'branch/br-2/summary',
+      '#',
+      '$SYS/#',
+    ])('refuses a subscription to %s with 0x80', async (filter) => {
+      const c = await login('robot-1');
+      expect(await granted(c, [filter, 'branch/br-1/devices/robot-1/cmd'])).toEqual([128, 1]);
+    });
+
+    it('delivers presence of other devices to a subscribed device, and never another device\'s commands', async () => {
+      const spy = await login('screen-1');
+      expect(await granted(spy, ['branch/br-1/devices/robot-1/cmd', 'branch/br-1/presence/robot-2'])).toEqual([128, 1]);
+      const seen: string[] = [];
+      spy.on('message', (t) => seen.push(t));
+      const robot2 = await login('robot-2');
+      await eventually(() => seen.includes('branch/br-1/presence/robot-2'), 3000, 'presence of robot-2');
+      await hub.api('POST', '/api/branches/br-1/tasks', { type: 'announce', deviceId: 'robot-1', params: { text: 'hi', lang: 'en' } });
+      await robot2.publishAsync('branch/br-1/devices/robot-2/state', JSON.stringify({ status: 'idle' }), { qos: 1 });
+      expect(seen).not.toContain('branch/br-1/devices/robot-1/cmd');
+    });
+
+    it('accepts a device publishing on each of its own uplink topics', async () => {
+      const cam = await login('cam-1');
+      for (const kind of ['state', 'footfall', 'occupancy', 'post', 'queue', 'ack', 'event']) {
+        await cam.publishAsync(`branch/br-1/devices/cam-1/${kind}`, '{}', { qos: 1 });
+      }
+      expect(cam.connected).toBe(true);
+    });
+
+    it.each([
+      ['another device\'s state', 'branch/br-1/devices/robot-2/state'],
+      ['its own cmd topic', 'branch/br-1/devices/robot-1/cmd'],
+      ['its own error topic', 'branch/br-1/devices/robot-1/error'],
+      ['presence', 'branch/br-1/presence/robot-1'],
+      ['summary', 'branch/br-1/summary'],
+      ['another branch', 'branch/br-2/devices/robot-1/state'],
+      ['an unknown kind', 'branch/br-1/devices/robot-1/firmware'],
+    ])('refuses a publish to %s: nothing is delivered or acted on', async (_, topic) => {
+      const watcher = await login('robot-2');
+      await watcher.subscribeAsync(['branch/br-1/presence/#']);
+      const before = (await hub.api('GET', '/api/branches/br-1/devices')).body.find((d: { id: string }) => d.id === 'robot-2');
+      const bad = await login('robot-1');
+      const closed = new Promise((r) => bad.once('close', r));
+      bad.publish(topic, JSON.stringify({ status: 'fault' }), { qos: 0 });
+      await closed; // MQTT 3.1.1 allows closing the connection of a refused publish; aedes does.
+      const after = (await hub.api('GET', '/api/branches/br-1/devices')).body.find((d: { id: string }) => d.id === 'robot-2');
+      expect(after.status).toBe(before.status);
+      const metrics = await fetch(`${hub.httpUrl}/metrics`).then((r) => r.text());
+      expect(metrics).toMatch(/hub_mqtt_acl_denied_total\{action="publish"\} [1-9]/);
+    });
+  });
+
+  describe('presence', () => {
+    const presenceOf = async (id: string) => (await hub.api('GET', '/api/branches/br-1/devices')).body.find((d: { id: string }) => d.id === id);
+
+    it('publishes retained presence online and offline and keeps it in the registry', async () => {
+      const cam = await new SensorSim({ branchId: 'br-1', id: 'cam-1', secret: 's-cam-1', kind: 'sensor', zone: 'entrance' }).connect({ url: hub.mqttUrl });
+      await eventually(async () => (await presenceOf('cam-1')).online, 3000, 'cam-1 online');
+      const watcher = track(await connect(hub.mqttUrl, { clientId: 'robot-2', username: 'robot-2', password: 's-robot-2' }));
+      const retained = new Promise<{ online: boolean; since: string }>((resolve) =>
+        watcher.on('message', (t, p, pkt) => t === 'branch/br-1/presence/cam-1' && pkt.retain && resolve(JSON.parse(p.toString()))),
+      );
+      await watcher.subscribeAsync('branch/br-1/presence/cam-1', { qos: 1 });
+      expect(await retained).toMatchObject({ online: true });
+
+      const offline = new Promise<{ online: boolean; since: string }>((resolve) =>
+        watcher.on('message', (t, p) => t === 'branch/br-1/presence/cam-1' && !JSON.parse(p.toString()).online && resolve(JSON.parse(p.toString()))),
+      );
+      cam.kill(); // power loss: no DISCONNECT packet
+      const gone = await offline;
+      expect(new Date(gone.since).getTime()).toBeGreaterThan(Date.now() - 5000);
+      expect(await presenceOf('cam-1')).toMatchObject({ online: false, since: gone.since });
+    });
+
+    it('stays online when a device reconnects before its old connection closes', async () => {
+      const first = track(await connect(hub.mqttUrl, { clientId: 'screen-2', username: 'screen-2', password: 's-screen-2' }));
+      await eventually(async () => (await presenceOf('screen-2')).online, 3000, 'screen-2 online');
+      const firstClosed = new Promise((r) => first.once('close', r));
+      // The same device again: the broker takes the session over and closes the first socket.
+      const second = track(await connect(hub.mqttUrl, { clientId: 'screen-2', username: 'screen-2', password: 's-screen-2' }));
+      await firstClosed;
+      await new Promise((r) => setImmediate(r));
+      expect(second.connected).toBe(true);
+      expect(await presenceOf('screen-2')).toMatchObject({ online: true });
+      const metrics = await fetch(`${hub.httpUrl}/metrics`).then((r) => r.text());
+      expect(metrics).toMatch(/hub_connected_devices\{branch="br-1"\} [1-9]/);
+    });
+
+    it('reports every device of a connected fleet online', async () => {
+      const fleet = await connectFleet(hub.config, { url: hub.wsUrl });
+      try {
+        await eventually(async () => (await hub.api('GET', '/api/branches/br-1/devices')).body.every((d: { online: boolean }) => d.online), 3000, 'all online');
+      } finally {
+        await fleet.disconnect();
+      }
+      await eventually(async () => (await hub.api('GET', '/api/branches/br-1/devices')).body.every((d: { online: boolean }) => !d.online), 3000, 'all offline');
+    });
+  });
+});
