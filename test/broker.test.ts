@@ -159,7 +159,7 @@ describe('embedded broker: authentication, ACL, presence', () => {
       await watcher.subscribeAsync(['branch/br-1/presence/#']);
       const before = (await hub.api('GET', '/api/branches/br-1/devices')).body.find((d: { id: string }) => d.id === 'robot-2');
       const bad = await login('robot-1');
-      const closed = new Promise((r) => bad.once('close', r));
+      const closed = new Promise<void>((r) => bad.once('close', () => r()));
       bad.publish(topic, JSON.stringify({ status: 'fault' }), { qos: 0 });
       await closed; // MQTT 3.1.1 allows closing the connection of a refused publish; aedes does.
       const after = (await hub.api('GET', '/api/branches/br-1/devices')).body.find((d: { id: string }) => d.id === 'robot-2');
@@ -194,7 +194,7 @@ describe('embedded broker: authentication, ACL, presence', () => {
     it('stays online when a device reconnects before its old connection closes', async () => {
       const first = track(await connect(hub.mqttUrl, { clientId: 'screen-2', username: 'screen-2', password: 's-screen-2' }));
       await eventually(async () => (await presenceOf('screen-2')).online, 3000, 'screen-2 online');
-      const firstClosed = new Promise((r) => first.once('close', r));
+      const firstClosed = new Promise<void>((r) => first.once('close', () => r()));
       // The same device again: the broker takes the session over and closes the first socket.
       const second = track(await connect(hub.mqttUrl, { clientId: 'screen-2', username: 'screen-2', password: 's-screen-2' }));
       await firstClosed;

@@ -84,10 +84,9 @@ export type AckPayload = z.output<typeof ackPayload>;
 /** What the hub answers on a device's `error` topic. */
 export const ERROR_CODES = [
   'invalid-json',
+  // wrong types, unknown enum values, and zones, services or posts the branch does not have
   'invalid-payload',
   'payload-too-large',
-  'unknown-zone',
-  'unknown-service',
   'unknown-task',
   'not-task-holder',
   'invalid-transition',

@@ -62,7 +62,7 @@ export class IngestService {
     const json = this.json(raw);
     const base = { branchId: branch.id, deviceId: device.id };
     const zone = (z: string | undefined) => {
-      if (z !== undefined && !branch.zones.some((bz) => bz.id === z)) throw new Rejection('unknown-zone', `zone: branch ${branch.id} has no zone "${z}"`);
+      if (z !== undefined && !branch.zones.some((bz) => bz.id === z)) throw new Rejection('invalid-payload', `zone: branch ${branch.id} has no zone "${z}"`);
       return z;
     };
     switch (kind) {
@@ -87,7 +87,7 @@ export class IngestService {
       }
       case 'queue': {
         const q = parseOrReject(uplinkSchemas.queue, json);
-        if (!branch.services.some((bs) => bs.id === q.service)) throw new Rejection('unknown-service', `service: branch ${branch.id} has no service "${q.service}"`);
+        if (!branch.services.some((bs) => bs.id === q.service)) throw new Rejection('invalid-payload', `service: branch ${branch.id} has no service "${q.service}"`);
         return this.events.emit('queue', { ...base, at: q.ts ?? new Date(), ...q });
       }
       case 'ack': {

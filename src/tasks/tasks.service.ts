@@ -380,11 +380,11 @@ export class TasksService implements OnApplicationBootstrap, OnModuleDestroy {
     const params = parseOrReject(taskParams[req.type], req.params ?? {}, ['params']) as Record<string, unknown>;
     for (const key of ['zone', 'toZone'] as const) {
       const z = params[key];
-      if (typeof z === 'string' && !branch.zones.some((bz) => bz.id === z)) throw new Rejection('unknown-zone', `params.${key}: branch ${branch.id} has no zone "${z}"`);
+      if (typeof z === 'string' && !branch.zones.some((bz) => bz.id === z)) throw new Rejection('invalid-payload', `params.${key}: branch ${branch.id} has no zone "${z}"`);
     }
-    if (req.zone && !branch.zones.some((bz) => bz.id === req.zone)) throw new Rejection('unknown-zone', `zone: branch ${branch.id} has no zone "${req.zone}"`);
+    if (req.zone && !branch.zones.some((bz) => bz.id === req.zone)) throw new Rejection('invalid-payload', `zone: branch ${branch.id} has no zone "${req.zone}"`);
     if (typeof params.service === 'string' && !branch.services.some((s) => s.id === params.service)) {
-      throw new Rejection('unknown-service', `params.service: branch ${branch.id} has no service "${params.service}"`);
+      throw new Rejection('invalid-payload', `params.service: branch ${branch.id} has no service "${params.service}"`);
     }
     if (req.deviceId) {
       const device = this.devices.get(req.deviceId);
