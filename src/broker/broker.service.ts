@@ -37,6 +37,7 @@ export class BrokerService implements OnModuleInit, OnModuleDestroy {
   private onDevicePublish: DevicePublishHandler = async () => {};
   /** Presence work still running; shutdown waits for it so nothing is lost. */
   private readonly pending = new Set<Promise<void>>();
+  private readonly queues = new Map<string, Promise<unknown>>();
 
   constructor(
     @Inject(HUB_CONFIG) config: HubConfig,
@@ -59,7 +60,7 @@ export class BrokerService implements OnModuleInit, OnModuleDestroy {
       authorizeSubscribe: (client, sub, done) => done(null, this.maySubscribe(client.id, sub.topic) ? sub : this.deny('subscribe', client, sub.topic) && null),
       published: (packet, client, done) => {
         if (!client || !this.devices.has(client.id)) return done();
-        this.onDevicePublish(packet, client.id).then(() => done(), (e) => {
+        this.inOrder(client.id, () => this.onDevicePublish(packet, client.id)).then(() => done(), (e) => {
           this.logger.error(`handling ${packet.topic} failed: ${(e as Error).stack}`);
           done();
         });
@@ -174,6 +175,18 @@ export class BrokerService implements OnModuleInit, OnModuleDestroy {
     this.metrics.aclDenied.inc({ action });
     this.logger.warn(`ACL refused ${action} of "${client.id}" to "${topic}"`);
     return new Error(`not authorized to ${action} ${topic}`);
+  }
+
+  /**
+   * aedes hands over the packets of one socket read concurrently; a device's messages must still be
+   * handled in the order it sent them, so each device has its own queue.
+   */
+  private inOrder(deviceId: string, work: () => Promise<void>): Promise<void> {
+    const run = (this.queues.get(deviceId) ?? Promise.resolve()).then(work);
+    const tail = run.catch(() => undefined);
+    this.queues.set(deviceId, tail);
+    void tail.then(() => this.queues.get(deviceId) === tail && this.queues.delete(deviceId));
+    return run;
   }
 
   private track(work: Promise<void>): void {

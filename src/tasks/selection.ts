@@ -97,8 +97,8 @@ function exclusion(task: SelectionTask, d: DeviceView): string | null {
 }
 
 const RANK: Record<Availability, number> = { idle: 0, preemptible: 1, busy: 2 };
-/** Battery compared in 20-point bands, so 81 % vs 79 % does not override fairness. */
-const band = (b: number | null) => Math.floor((b ?? 100) / 20);
+/** Battery compared in bands (0-19, 20-39, 40-59, 60-79, 80-100), so 95 % vs 85 % does not override fairness. */
+const band = (b: number | null) => Math.min(4, Math.floor((b ?? 100) / 20));
 
 function compare(a: Candidate, b: Candidate): number {
   return (

@@ -1,0 +1,77 @@
+import pg from 'pg';
+import { WorkerSim } from '../device-sims/worker.js';
+import { eventually, startTestHub, testConfig, type TestHub } from './support/hub.js';
+
+const PG = 'postgres://postgres@127.0.0.1:5432';
+/** PostgreSQL runs on this machine (and in CI here); elsewhere these tests say so and are skipped. */
+const probe = new pg.Client({ connectionString: `${PG}/test`, connectionTimeoutMillis: 1000 });
+const pgReachable = await probe.connect().then(
+  () => probe.end().then(() => true),
+  () => false,
+);
+if (!pgReachable) console.warn(`PostgreSQL not reachable at ${PG}/test: its persistence tests are skipped`);
+
+async function registryRoundTrip(hub: TestHub): Promise<void> {
+  const robot = await new WorkerSim({ branchId: 'br-1', id: 'robot-2', secret: 's-robot-2', kind: 'robot', zone: 'waiting' }).connect({ url: hub.mqttUrl });
+  await robot.publish('state', { status: 'charging', zone: 'counters', battery: 41 });
+  const device = async (h: TestHub) => (await h.api('GET', '/api/branches/br-1/devices')).body.find((d: { id: string }) => d.id === 'robot-2');
+  await eventually(async () => (await device(hub)).battery === 41, 3000, 'state stored');
+  const lastSeen = (await device(hub)).lastSeen;
+  await robot.disconnect();
+  await eventually(async () => !(await device(hub)).online, 3000, 'offline');
+  const offlineSince = (await device(hub)).since;
+
+  const again = await hub.restart();
+  try {
+    expect(await device(again)).toMatchObject({
+      id: 'robot-2',
+      kind: 'robot',
+      homeZone: 'waiting',
+      zone: 'counters',
+      status: 'charging',
+      battery: 41,
+      online: false,
+      since: offlineSince,
+      lastSeen,
+      capabilities: ['greet', 'guide', 'announce', 'promote'],
+    });
+  } finally {
+    await again.close();
+  }
+}
+
+describe('persistence', () => {
+  it('keeps the device registry across a restart (SQLite file in the data dir)', async () => {
+    await registryRoundTrip(await startTestHub());
+  });
+
+  (pgReachable ? describe : describe.skip)('on PostgreSQL (HUB_DB_URL)', () => {
+    const db = `hub_test_${process.pid}_${Date.now()}`;
+    const admin = () => new pg.Client({ connectionString: `${PG}/test` });
+
+    beforeAll(async () => {
+      const c = admin();
+      await c.connect();
+      await c.query(`CREATE DATABASE ${db}`);
+      await c.end();
+    });
+    afterAll(async () => {
+      const c = admin();
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+      await c.end();
+    });
+
+    it('runs the migrations and keeps the registry across a restart', async () => {
+      const hub = await startTestHub(testConfig({ server: { dbUrl: `${PG}/${db}` } }));
+      const health = await hub.api('GET', '/api/health', undefined, null);
+      expect(health.body).toMatchObject({ status: 'ok', databaseType: 'postgres' });
+      await registryRoundTrip(hub);
+      const c = new pg.Client({ connectionString: `${PG}/${db}` });
+      await c.connect();
+      const { rows } = await c.query(`SELECT "battery", "status" FROM device WHERE id = 'robot-2'`);
+      await c.end();
+      expect(rows).toEqual([{ battery: 41, status: 'charging' }]);
+    });
+  });
+});
