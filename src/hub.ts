@@ -29,13 +29,20 @@ export async function startHub(config: HubConfig, opts: { logLevel?: LogLevel | 
     const broker = app.get(BrokerService);
     const mqttPort = await broker.listenTcp(config.server.mqttPort);
     broker.attachWebSocket(app.getHttpServer() as HttpServer);
-    await app.listen(config.server.httpPort).catch((e: NodeJS.ErrnoException) => {
-      throw new StartupError(e.code === 'EADDRINUSE' ? `HTTP port ${config.server.httpPort} is already in use (set HUB_HTTP_PORT)` : `HTTP port: ${e.message}`);
-    });
-    const httpPort = (app.getHttpServer().address() as { port: number }).port;
+    const httpPort = await listenHttp(app.getHttpServer() as HttpServer, config.server.httpPort);
     return { app, mqttPort, httpPort, close: () => app.close() };
   } catch (e) {
     await app.close().catch(() => undefined);
     throw e;
   }
+}
+
+/** The app is initialised; listening on the raw server keeps a taken port to our one line (Nest would log it too). */
+function listenHttp(server: HttpServer, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(new StartupError(e.code === 'EADDRINUSE' ? `HTTP port ${port} is already in use (set HUB_HTTP_PORT)` : `HTTP port ${port}: ${e.message}`)),
+    );
+    server.listen(port, () => resolve((server.address() as { port: number }).port));
+  });
 }

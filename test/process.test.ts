@@ -1,0 +1,89 @@
+import mqtt from 'mqtt';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { failedStart, startHubProcess } from './support/process.js';
+
+/** The hub as branch IT runs it: `node dist/src/main.js` with HUB_* env. */
+describe('the hub process', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'hub-proc-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const occupy = () =>
+    new Promise<Server>((resolve) => {
+      const s = createServer();
+      s.listen(0, '0.0.0.0', () => resolve(s));
+    });
+  const portOf = (s: Server) => (s.address() as { port: number }).port;
+
+  it('starts with the demo config, answers health, and stops on SIGTERM with exit 0 within 5 s', async () => {
+    const hub = await startHubProcess({ HUB_CONFIG: 'config/hub.yaml', HUB_DATA_DIR: dir });
+    const health = await fetch(`http://127.0.0.1:${hub.httpPort}/api/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'ok', mqtt: true, database: true });
+    const robot = await mqtt.connectAsync(`mqtt://127.0.0.1:${hub.mqttPort}`, { clientId: 'robot-1', username: 'robot-1', password: 'demo-robot-1', reconnectPeriod: 0 });
+    await robot.publishAsync('branch/sh-lujiazui/devices/robot-1/state', JSON.stringify({ status: 'idle', battery: 77 }), { qos: 1 });
+    const closed = new Promise<void>((r) => robot.once('close', () => r()));
+    const t0 = Date.now();
+    hub.child.kill('SIGTERM');
+    expect(await hub.exited()).toEqual({ code: 0, signal: null });
+    expect(Date.now() - t0).toBeLessThan(5000);
+    await closed; // it stopped taking connections and closed the device's
+    robot.end(true);
+  });
+
+  it('ends with one clear line and exit 1 when the config does not validate, listing every bad key', async () => {
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(
+      file,
+      [
+        'managers: []',
+        'branches:',
+        '  - id: Bad_Id',
+        '    name: x',
+        '    zones: [{ id: entrance }]',
+        '    devices: [{ id: robot-1, kind: robot, secret: s, zone: roof }]',
+        '    rules: { ackTimeoutSec: -1, greetCooldown: 5 }',
+      ].join('\n'),
+    );
+    const { code, stderr } = await failedStart({ HUB_CONFIG: file, HUB_DATA_DIR: dir });
+    expect(code).toBe(1);
+    const lines = stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    for (const key of ['managers', 'branches.0.id', 'branches.0.devices.0.zone', 'branches.0.rules.ackTimeoutSec', 'greetCooldown']) {
+      expect(lines[0]).toContain(key);
+    }
+  });
+
+  it.each([
+    ['a missing config file', () => ({ HUB_CONFIG: join(dir, 'nope.yaml') }), /cannot read/],
+    ['broken YAML', () => (writeFileSync(join(dir, 'b.yaml'), 'managers: [\n'), { HUB_CONFIG: join(dir, 'b.yaml') }), /invalid YAML/],
+    ['a port that is not a number', () => ({ HUB_MQTT_PORT: 'eighteen' }), /server\.mqttPort/],
+    ['a data dir that cannot be written', () => (writeFileSync(join(dir, 'file'), ''), { HUB_DATA_DIR: join(dir, 'file', 'data') }), /data dir .* cannot be written/],
+    ['an unsupported database URL', () => ({ HUB_DB_URL: 'mysql://localhost/x' }), /HUB_DB_URL: unsupported/],
+  ])('ends with one clear line and exit 1 for %s', async (_, env, message) => {
+    const { code, stderr } = await failedStart({ HUB_CONFIG: 'config/hub.yaml', HUB_DATA_DIR: dir, ...env() });
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(message);
+  });
+
+  it.each([
+    ['MQTT', 'HUB_MQTT_PORT', /MQTT port \d+ is already in use/],
+    ['HTTP', 'HUB_HTTP_PORT', /HTTP port \d+ is already in use/],
+  ])('ends with one clear line and exit 1 when the %s port is taken', async (_, variable, message) => {
+    const taken = await occupy();
+    try {
+      const { code, stderr } = await failedStart({ HUB_CONFIG: 'config/hub.yaml', HUB_DATA_DIR: dir, [variable]: String(portOf(taken)) });
+      expect(code).toBe(1);
+      expect(stderr.trim().split('\n')).toHaveLength(1);
+      expect(stderr).toMatch(message);
+    } finally {
+      taken.close();
+    }
+  });
+});
