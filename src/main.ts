@@ -6,7 +6,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const level = process.env.HUB_LOG_LEVEL as Parameters<typeof startHub>[1] extends infer O ? (O extends { logLevel?: infer L } ? L : never) : never;
   const hub = await startHub(config, { logLevel: level ?? 'log', json: process.env.HUB_LOG_FORMAT === 'json' });
-  console.log(`branch-hub ready: MQTT tcp://0.0.0.0:${hub.mqttPort}, HTTP http://localhost:${hub.httpPort} (dashboard /, MQTT over WebSocket /mqtt)`);
+  console.log(`branch-hub ready: MQTT tcp://0.0.0.0:${hub.mqttPort}, HTTP http://localhost:${hub.httpPort} (REST /api, Socket.IO /dashboard, MQTT over WebSocket /mqtt)`);
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -31,7 +31,7 @@ export class GreetingFlow implements OnModuleInit, OnModuleDestroy {
         greet: fromPromise<GreetOutcome, GreetInput>(({ input }) => this.greet(input)),
         showWelcome: fromPromise<void, GreetInput>(({ input }) => this.showWelcome(input)),
         alertVip: fromPromise<void, GreetInput>(async ({ input }) => {
-          await this.alerts.raise(input.branchId, 'vip-arrival', `${input.zone}@${input.at}`, `VIP customer arrived at ${input.zone}`, { zone: input.zone });
+          await this.alerts.raise(input.branchId, 'vip-arrival', `${input.zone}@${new Date(input.at).toISOString()}`, `VIP customer arrived at ${input.zone}`, { zone: input.zone });
         }),
       },
     });
