@@ -38,6 +38,7 @@ export class BrokerService implements OnModuleInit, OnModuleDestroy {
   /** Presence work still running; shutdown waits for it so nothing is lost. */
   private readonly pending = new Set<Promise<void>>();
   private readonly queues = new Map<string, Promise<unknown>>();
+  private stopping = false;
 
   constructor(
     @Inject(HUB_CONFIG) config: HubConfig,
@@ -126,6 +127,9 @@ export class BrokerService implements OnModuleInit, OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     this.httpServer?.off('upgrade', this.onUpgrade);
+    // Devices are dropped because the hub stops, not because they left: their work stays theirs
+    // (start-up gives each one ack timeout to come back).
+    this.stopping = true;
     // Broker first, then its servers: the other order hangs `server.close()` on open MQTT sockets.
     if (this.aedes && !this.aedes.closed) await new Promise<void>((r) => this.aedes.close(() => r()));
     await Promise.all(this.pending);
@@ -206,6 +210,7 @@ export class BrokerService implements OnModuleInit, OnModuleDestroy {
     // A take-over reconnect can report the old socket's close after the new one is ready: ignore it.
     if (!entry || this.connections.get(client.id) !== client) return;
     this.connections.delete(client.id);
+    if (this.stopping) return;
     await this.presence(entry, false);
   }
 
