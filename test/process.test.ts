@@ -1,5 +1,8 @@
 import mqtt from 'mqtt';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadConfig } from '../src/config/load-config.js';
+import { connectFleet } from '../device-sims/fleet.js';
+import { FAST } from './support/fleet.js';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +37,41 @@ describe('the hub process', () => {
     expect(Date.now() - t0).toBeLessThan(5000);
     await closed; // it stopped taking connections and closed the device's
     robot.end(true);
+  });
+
+  it('killed (SIGKILL) while a task waits for its ack, the restarted hub still times it out and re-dispatches', async () => {
+    const file = join(dir, 'hub.yaml');
+    writeFileSync(file, readFileSync('config/hub.yaml', 'utf8').replace('greetCooldownSec: 5', 'greetCooldownSec: 5\n      ackTimeoutSec: 2'));
+    const config = loadConfig({ HUB_CONFIG: file });
+    const env = { HUB_CONFIG: file, HUB_DATA_DIR: dir };
+    const robots = { only: ['robot-1', 'robot-2'], profile: FAST, profiles: { 'robot-1': { mute: true } } };
+    const first = await startHubProcess(env);
+    const api = (port: number) => async (method: string, path: string, body?: object) => {
+      const base = `http://127.0.0.1:${port}`;
+      const { token } = await (await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'lobby', password: 'lobby-demo' }) })).json();
+      const res = await fetch(base + path, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: body && JSON.stringify(body) });
+      return res.json();
+    };
+    let fleet = await connectFleet(config, { url: `mqtt://127.0.0.1:${first.mqttPort}`, ...robots });
+    const task = await api(first.httpPort)('POST', '/api/branches/sh-lujiazui/tasks', { type: 'greet', params: { zone: 'entrance' } });
+    await fleet.workers.get('robot-1')!.waitFor((m) => m.payload.taskId === task.id);
+    const sentAt = Date.now();
+    first.child.kill('SIGKILL');
+    await first.exited();
+    await fleet.disconnect();
+
+    const second = await startHubProcess({ ...env, HUB_MQTT_PORT: String(first.mqttPort) });
+    try {
+      fleet = await connectFleet(config, { url: `mqtt://127.0.0.1:${second.mqttPort}`, ...robots });
+      const again = await fleet.workers.get('robot-2')!.waitFor((m) => m.payload.taskId === task.id && m.payload.type === 'greet', { timeoutMs: 8000 });
+      expect(again.at - sentAt).toBeGreaterThanOrEqual(1900);
+      const stored = await api(second.httpPort)('GET', `/api/tasks/${task.id}`);
+      expect(stored.history.map((h: { cause: string }) => h.cause)).toContain('robot-1 did not accept within 2 s');
+    } finally {
+      await fleet.disconnect();
+      second.child.kill('SIGTERM');
+      await second.exited();
+    }
   });
 
   it('ends with one clear line and exit 1 when the config does not validate, listing every bad key', async () => {
