@@ -2,7 +2,7 @@ import type { HubConfig } from '../src/config/config.schema.js';
 import type { ConnectOptions, DeviceIdentity, SimDevice } from './device.js';
 import { QueueSim } from './queue.js';
 import { SensorSim } from './sensor.js';
-import { WorkerSim, type WorkProfile } from './worker.js';
+import { WorkerSim, type ProfileOverride } from './worker.js';
 
 export interface Fleet {
   all: SimDevice[];
@@ -16,13 +16,13 @@ export interface FleetOptions extends ConnectOptions {
   /** Only these device ids (default: every device of the config). */
   only?: string[];
   /** Behaviour per device id, over the kind's defaults. */
-  profiles?: Record<string, Partial<WorkProfile>>;
+  profiles?: Record<string, ProfileOverride>;
   /** Behaviour of every robot and screen, under `profiles`. */
-  profile?: Partial<WorkProfile>;
+  profile?: ProfileOverride;
 }
 
 /** The simulator for a configured device, by its kind. */
-export function simFor(identity: DeviceIdentity, profile: Partial<WorkProfile> = {}): SimDevice {
+export function simFor(identity: DeviceIdentity, profile: ProfileOverride = {}): SimDevice {
   if (identity.kind === 'sensor') return new SensorSim(identity);
   if (identity.kind === 'queue') return new QueueSim(identity);
   return new WorkerSim(identity, profile);

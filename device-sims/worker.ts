@@ -22,6 +22,9 @@ export interface WorkProfile {
   drainPerTask: number;
 }
 
+/** What a caller may override: any field, and any task type's work time. */
+export type ProfileOverride = Partial<Omit<WorkProfile, 'workMs'>> & { workMs?: Partial<WorkProfile['workMs']> };
+
 export const ROBOT_PROFILE: WorkProfile = {
   acceptMs: [150, 400],
   startMs: [2000, 6000],
@@ -59,7 +62,7 @@ export class WorkerSim extends SimDevice {
   /** Task ids this device finished, in order. */
   readonly completed: string[] = [];
 
-  constructor(identity: DeviceIdentity, profile: Partial<WorkProfile> = {}) {
+  constructor(identity: DeviceIdentity, profile: ProfileOverride = {}) {
     super(identity);
     const base = identity.kind === 'robot' ? ROBOT_PROFILE : SCREEN_PROFILE;
     this.profile = { ...base, ...profile, workMs: { ...base.workMs, ...profile.workMs } };

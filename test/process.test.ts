@@ -48,9 +48,9 @@ describe('the hub process', () => {
     const first = await startHubProcess(env);
     const api = (port: number) => async (method: string, path: string, body?: object) => {
       const base = `http://127.0.0.1:${port}`;
-      const { token } = await (await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'lobby', password: 'lobby-demo' }) })).json();
+      const { token } = await (await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'lobby', password: 'lobby-demo' }) })).json() as { token: string };
       const res = await fetch(base + path, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: body && JSON.stringify(body) });
-      return res.json();
+      return res.json() as Promise<any>;
     };
     let fleet = await connectFleet(config, { url: `mqtt://127.0.0.1:${first.mqttPort}`, ...robots });
     const task = await api(first.httpPort)('POST', '/api/branches/sh-lujiazui/tasks', { type: 'greet', params: { zone: 'entrance' } });

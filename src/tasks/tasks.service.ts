@@ -131,9 +131,8 @@ export class TasksService implements OnApplicationBootstrap, OnModuleDestroy {
         ackDeadline: null,
         decision: null,
       };
-      await this.tasks.insert(task as never); // typeorm's insert typing cannot see through simple-json columns
       this.open.set(task.id, task);
-      await this.record(task, null, `created by ${req.origin}`);
+      await this.record(task, null, `created by ${req.origin}`, 'insert');
       this.armExpiry(task);
       await this.dispatch(task, req.triggeredAt ?? now);
       return this.view(task);
@@ -278,12 +277,17 @@ export class TasksService implements OnApplicationBootstrap, OnModuleDestroy {
     const from = task.state;
     task.state = state;
     task.updatedAt = new Date().toISOString();
-    await this.tasks.save(task);
-    await this.record(task, from, cause);
+    await this.record(task, from, cause, 'update');
   }
 
-  private async record(task: TaskRecord, from: string | null, cause: string): Promise<void> {
+  /**
+   * Stores the transition, then the task: whoever reads a task's state finds its cause in the history.
+   * (Not a transaction: TypeORM's SQLite driver shares one connection, so concurrent transactions collide.)
+   */
+  private async record(task: TaskRecord, from: string | null, cause: string, write: 'insert' | 'update'): Promise<void> {
     await this.transitions.insert({ taskId: task.id, fromState: from, toState: task.state, deviceId: task.deviceId, cause: cause.slice(0, 500), at: task.updatedAt });
+    if (write === 'insert') await this.tasks.insert(task as never); // typeorm's insert typing cannot see through simple-json columns
+    else await this.tasks.save(task);
     this.metrics.tasks.inc({ type: task.type, state: task.state });
     await this.events.emit('taskChanged', { branchId: task.branchId, task: this.view(task) });
   }

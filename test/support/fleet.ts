@@ -1,5 +1,5 @@
 import { connectFleet, type Fleet, type FleetOptions } from '../../device-sims/fleet.js';
-import type { WorkProfile } from '../../device-sims/worker.js';
+import type { ProfileOverride, WorkProfile } from '../../device-sims/worker.js';
 import { eventually, type TestHub } from './hub.js';
 
 /** Every task type takes `ms` to do. */
@@ -8,7 +8,7 @@ export const workTakes = (ms: number): Pick<WorkProfile, 'workMs'> => ({
 });
 
 /** Robots and screens that answer within milliseconds and never reject or fail unless told to. */
-export const FAST: Partial<WorkProfile> = {
+export const FAST: ProfileOverride = {
   acceptMs: [5, 15],
   startMs: [10, 20],
   ...workTakes(40),
