@@ -4,6 +4,7 @@ import { BrokerService } from './broker/broker.service.js';
 import { BrokerTransport } from './broker/broker.transport.js';
 import { ConfigModule } from './config/config.module.js';
 import type { HubConfig } from './config/config.schema.js';
+import type { DataSource } from 'typeorm';
 import { ApiController } from './dashboard/api.controller.js';
 import { AuthService } from './dashboard/auth.service.js';
 import { DashboardGateway } from './dashboard/dashboard.gateway.js';
@@ -22,10 +23,10 @@ import { TasksService } from './tasks/tasks.service.js';
 @Global()
 @Module({})
 export class AppModule {
-  static forRoot(config: HubConfig): DynamicModule {
+  static forRoot(config: HubConfig, dataSource: DataSource): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), PersistenceModule.forRoot(config)],
+      imports: [ConfigModule.forRoot(config), PersistenceModule.forRoot(dataSource)],
       controllers: [SignalsController, ApiController, HealthController],
       providers: [
         HubEvents,

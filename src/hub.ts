@@ -7,6 +7,7 @@ import { BrokerService } from './broker/broker.service.js';
 import { BrokerTransport } from './broker/broker.transport.js';
 import type { HubConfig } from './config/config.schema.js';
 import { StartupError } from './config/load-config.js';
+import { openDatabase } from './persistence/data-source.js';
 
 export interface RunningHub {
   app: INestApplication;
@@ -16,12 +17,16 @@ export interface RunningHub {
 }
 
 const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+/** What HUB_LOG_LEVEL may say: a level shows itself and everything more severe. */
+export const LOG_LEVELS = [...LEVELS, 'silent'] as const;
+export const isLogLevel = (s: string): s is (typeof LOG_LEVELS)[number] => (LOG_LEVELS as readonly string[]).includes(s);
 
 /** Starts a hub: database and migrations, broker, MQTT on TCP, then HTTP (REST, Socket.IO, MQTT over WebSocket). */
 export async function startHub(config: HubConfig, opts: { logLevel?: LogLevel | 'silent'; json?: boolean } = {}): Promise<RunningHub> {
   const level = opts.logLevel ?? 'log';
   const logger = new ConsoleLogger({ json: opts.json, logLevels: level === 'silent' ? [] : LEVELS.slice(0, LEVELS.indexOf(level) + 1) });
-  const app = await NestFactory.create(AppModule.forRoot(config), { logger, abortOnError: false });
+  const dataSource = await openDatabase(config.server);
+  const app = await NestFactory.create(AppModule.forRoot(config, dataSource), { logger, abortOnError: false });
   try {
     app.connectMicroservice({ strategy: app.get(BrokerTransport) }, { inheritAppConfig: true });
     await app.startAllMicroservices();

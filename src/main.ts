@@ -1,11 +1,12 @@
 import { StartupError, loadConfig } from './config/load-config.js';
-import { startHub } from './hub.js';
+import { LOG_LEVELS, isLogLevel, startHub } from './hub.js';
 
 /** `npm start`: one hub from HUB_CONFIG and env. Start-up problems end in one line and exit code 1. */
 async function main(): Promise<void> {
   const config = loadConfig();
-  const level = process.env.HUB_LOG_LEVEL as Parameters<typeof startHub>[1] extends infer O ? (O extends { logLevel?: infer L } ? L : never) : never;
-  const hub = await startHub(config, { logLevel: level ?? 'log', json: process.env.HUB_LOG_FORMAT === 'json' });
+  const level = process.env.HUB_LOG_LEVEL || 'log';
+  if (!isLogLevel(level)) throw new StartupError(`HUB_LOG_LEVEL: "${level}" is not one of ${LOG_LEVELS.join(', ')}`);
+  const hub = await startHub(config, { logLevel: level, json: process.env.HUB_LOG_FORMAT === 'json' });
   console.log(`branch-hub ready: MQTT tcp://0.0.0.0:${hub.mqttPort}, HTTP http://localhost:${hub.httpPort} (REST /api, Socket.IO /dashboard, MQTT over WebSocket /mqtt)`);
 
   let stopping = false;

@@ -191,7 +191,23 @@ describe('embedded broker: authentication, ACL, presence', () => {
       expect(await presenceOf('cam-1')).toMatchObject({ online: false, since: gone.since });
     });
 
-    it('stays online when a device reconnects before its old connection closes', async () => {
+    it('ends online, in the registry and in retained presence, after a burst of take-over reconnects', async () => {
+      const connects = [];
+      for (let i = 0; i < 15; i++) connects.push(connect(hub.mqttUrl, { clientId: 'kiosk-1', username: 'kiosk-1', password: 's-kiosk-1' }).then(track, () => null));
+      await Promise.all(connects);
+      const last = track(await connect(hub.mqttUrl, { clientId: 'kiosk-1', username: 'kiosk-1', password: 's-kiosk-1' }));
+      const watcher = track(await connect(hub.mqttUrl, { clientId: 'robot-2', username: 'robot-2', password: 's-robot-2' }));
+      await eventually(async () => (await presenceOf('kiosk-1')).online, 3000, 'kiosk-1 online');
+      // Let every stale close that is still in flight land, then look again.
+      await new Promise((r) => setTimeout(r, 200));
+      expect(last.connected).toBe(true);
+      expect(await presenceOf('kiosk-1')).toMatchObject({ online: true });
+      const retained = new Promise<{ online: boolean }>((resolve) => watcher.on('message', (t, p) => t === 'branch/br-1/presence/kiosk-1' && resolve(JSON.parse(p.toString()))));
+      await watcher.subscribeAsync('branch/br-1/presence/kiosk-1', { qos: 1 });
+      expect(await retained).toMatchObject({ online: true });
+    });
+
+    it('stays online after a take-over reconnect (the broker closes the old connection)', async () => {
       const first = track(await connect(hub.mqttUrl, { clientId: 'screen-2', username: 'screen-2', password: 's-screen-2' }));
       await eventually(async () => (await presenceOf('screen-2')).online, 3000, 'screen-2 online');
       const firstClosed = new Promise<void>((r) => first.once('close', () => r()));

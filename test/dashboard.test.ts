@@ -1,6 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import type { Fleet } from '../device-sims/fleet.js';
-import { eventually, startTestHub, type TestHub } from './support/hub.js';
+import { hashPassword } from '../src/dashboard/auth.service.js';
+import { eventually, startTestHub, testConfig, type TestHub } from './support/hub.js';
 import { fleetOn, taskReaches, workTakes } from './support/fleet.js';
 
 type Answer = { ok: boolean; error?: string; task?: { id: string; state: string; deviceId: string | null }; alert?: { id: string; open: boolean } };
@@ -35,6 +36,25 @@ describe('lobby-manager API: REST and Socket.IO /dashboard', () => {
       const malformed = await hub.api('POST', '/api/auth/login', { username: 'lobby' }, null);
       expect(malformed.status).toBe(400);
       expect(malformed.body.message).toMatch(/password/);
+    });
+
+    it('accepts managers configured with a scrypt or bcrypt passwordHash, and keeps tokens valid across a restart', async () => {
+      const managers = [
+        { username: 'scrypt-user', passwordHash: hashPassword('lobby-scrypt') },
+        { username: 'bcrypt-user', passwordHash: '$2b$04$mcyernStauDPZeny8oOA8.2t3QPvMAVbGp9TffPhhl4hogax8rVom' }, // 'lobby-bcrypt'
+      ];
+      let other = await startTestHub({ ...testConfig(), managers });
+      try {
+        const login = (username: string, password: string) => other.api('POST', '/api/auth/login', { username, password }, null);
+        expect((await login('scrypt-user', 'lobby-scrypt')).status).toBe(200);
+        expect((await login('scrypt-user', 'lobby-bcrypt')).status).toBe(401);
+        const { token } = (await login('bcrypt-user', 'lobby-bcrypt')).body;
+        expect(token).toEqual(expect.any(String));
+        other = await other.restart();
+        expect((await other.api('GET', '/api/branches', undefined, token)).status).toBe(200);
+      } finally {
+        await other.close();
+      }
     });
 
     it.each(['/api/branches', '/api/branches/br-1/devices', '/api/branches/br-1/tasks', '/api/branches/br-1/alerts'])('answers 401 on %s without a valid token', async (path) => {

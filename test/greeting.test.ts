@@ -56,6 +56,18 @@ describe('greeting flow, end to end', () => {
     await robot.waitFor(isTask('greet'), { after: mark, timeoutMs: 1000 });
   });
 
+  it('does not count a robot with a low battery as free: the entrance screen welcomes instead', async () => {
+    hub = await startTestHub();
+    fleet = await fleetOn(hub, { only: ['robot-1', 'screen-1', 'cam-1'] });
+    const robot = fleet.workers.get('robot-1')!;
+    robot.battery = 9;
+    await robot.report('idle');
+    await eventually(async () => (await hub.api('GET', '/api/branches/br-1/devices')).body.find((d: { id: string }) => d.id === 'robot-1').battery === 9, 3000, 'battery 9');
+    await fleet.sensors.get('cam-1')!.arrive();
+    expect((await fleet.workers.get('screen-1')!.waitFor(isTask('display'))).payload.params).toMatchObject({ view: 'welcome' });
+    expect(robot.received.filter((m) => m.topic.endsWith('/cmd'))).toEqual([]);
+  });
+
   it('shows a welcome on a screen of the entry zone when no robot is free, and alerts on a VIP', async () => {
     hub = await startTestHub();
     fleet = await fleetOn(hub, { only: ['robot-1', 'robot-2', 'screen-1', 'screen-2', 'cam-1'], profiles: { 'robot-1': { workMs: { guide: [60000, 60000] } }, 'robot-2': { workMs: { guide: [60000, 60000] } } } });

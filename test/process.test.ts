@@ -1,4 +1,5 @@
 import mqtt from 'mqtt';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadConfig } from '../src/config/load-config.js';
 import { connectFleet } from '../device-sims/fleet.js';
@@ -37,6 +38,30 @@ describe('the hub process', () => {
     expect(Date.now() - t0).toBeLessThan(5000);
     await closed; // it stopped taking connections and closed the device's
     robot.end(true);
+  });
+
+  it('plays a branch day with the simulator CLI against the demo hub: every device connects, arrivals are greeted', async () => {
+    const hub = await startHubProcess({ HUB_CONFIG: 'config/hub.yaml', HUB_DATA_DIR: dir });
+    try {
+      const sims = spawn(process.execPath, ['dist/device-sims/cli.js', '--url', `mqtt://127.0.0.1:${hub.mqttPort}`, '--speed', '60', '--arrivals', '360', '--minutes', '0.1', '--seed', '7'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      sims.stdout!.on('data', (d) => (out += d));
+      sims.stderr!.on('data', (d) => (out += d));
+      const code = await new Promise((r) => sims.once('exit', r));
+      expect(out).toContain('device-sims: 10 devices connected');
+      expect(code).toBe(0);
+      const base = `http://127.0.0.1:${hub.httpPort}`;
+      const { token } = (await (await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'lobby', password: 'lobby-demo' }) })).json()) as { token: string };
+      const tasks = (await (await fetch(`${base}/api/branches/sh-lujiazui/tasks`, { headers: { authorization: `Bearer ${token}` } })).json()) as { type: string; origin: string }[];
+      expect(tasks.filter((t) => t.type === 'greet' && t.origin === 'flow:greeting').length).toBeGreaterThan(0);
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      for (const kind of ['state', 'footfall', 'queue', 'ack']) expect(metrics).toMatch(new RegExp(`hub_mqtt_messages_in_total\\{kind="${kind}"\\} [1-9]`));
+    } finally {
+      hub.child.kill('SIGTERM');
+      await hub.exited();
+    }
   });
 
   it('killed (SIGKILL) while a task waits for its ack, the restarted hub still times it out and re-dispatches', async () => {
@@ -103,6 +128,8 @@ describe('the hub process', () => {
     ['a port that is not a number', () => ({ HUB_MQTT_PORT: 'eighteen' }), /server\.mqttPort/],
     ['a data dir that cannot be written', () => (writeFileSync(join(dir, 'file'), ''), { HUB_DATA_DIR: join(dir, 'file', 'data') }), /data dir .* cannot be written/],
     ['an unsupported database URL', () => ({ HUB_DB_URL: 'mysql://localhost/x' }), /HUB_DB_URL: unsupported/],
+    ['an unreachable database', () => ({ HUB_DB_URL: 'postgres://hub:secret@127.0.0.1:1/hub' }), /^branch-hub: database postgres:\/\/…@127\.0\.0\.1:1\/hub: connect ECONNREFUSED/],
+    ['an unknown log level', () => ({ HUB_LOG_LEVEL: 'loud' }), /HUB_LOG_LEVEL/],
   ])('ends with one clear line and exit 1 for %s', async (_, env, message) => {
     const { code, stderr } = await failedStart({ HUB_CONFIG: 'config/hub.yaml', HUB_DATA_DIR: dir, ...env() });
     expect(code).toBe(1);

@@ -83,6 +83,8 @@ describe('task lifecycle on the real broker with simulated devices', () => {
     expect(failed.attempts).toBe(3);
     expect(failed.history.filter((h) => h.toState === 'dispatched').map((h) => h.deviceId)).toEqual(['robot-1', 'robot-2', 'robot-1']);
     expect(failed.history.at(-1)?.cause).toBe('no device completed it after 3 attempts');
+    // Each device that rejected was told to drop it (contract section 4).
+    for (const id of ['robot-1', 'robot-2']) await fleet!.workers.get(id)!.waitFor(isCmd(task.id, 'cancel'));
     const alerts = (await hub.api('GET', '/api/branches/br-1/alerts?state=open')).body;
     expect(alerts).toContainEqual(expect.objectContaining({ type: 'task-failed', subject: task.id, open: true }));
   });
@@ -138,6 +140,15 @@ describe('task lifecycle on the real broker with simulated devices', () => {
     expect(task.state).toBe('created');
     fleet = await fleetOn(hub, { only: ['screen-2'] });
     expect((await taskReaches(hub, task.id, 'completed')).deviceId).toBe('screen-2');
+  });
+
+  it('expires a task no device could take, and alerts the manager that it was not done', async () => {
+    hub = await startTestHub();
+    const task = await dispatch({ type: 'display', params: { view: 'notice' }, ttlSec: 0.3 });
+    expect(task.state).toBe('created');
+    await taskReaches(hub, task.id, 'expired');
+    const alerts = (await hub.api('GET', '/api/branches/br-1/alerts?state=open')).body;
+    expect(alerts).toContainEqual(expect.objectContaining({ type: 'task-failed', subject: task.id, message: 'display task expired: no device did it' }));
   });
 
   it('survives a restart in the middle of a pending ack: the deadline still fires and the task moves on', async () => {

@@ -106,7 +106,10 @@ const managerSchema = z
   .object({
     username: z.string().min(1),
     password: z.string().min(1).optional(),
-    passwordHash: z.string().min(1).optional(),
+    passwordHash: z
+      .string()
+      .regex(/^(scrypt:[0-9a-f]{32}:[0-9a-f]{128}|\$2[aby]\$\d\d\$[./A-Za-z0-9]{53})$/, 'must be scrypt:<salt hex>:<key hex> (npm run hash-password) or a bcrypt hash')
+      .optional(),
   })
   .refine((m) => (m.password === undefined) !== (m.passwordHash === undefined), {
     message: 'give exactly one of password or passwordHash',

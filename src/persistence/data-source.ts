@@ -1,6 +1,6 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { DataSourceOptions } from 'typeorm';
+import { DataSource, type DataSourceOptions } from 'typeorm';
 import { StartupError } from '../config/load-config.js';
 import { ENTITIES } from './entities.js';
 import { Initial1763800000000 } from './migrations/1763800000000-initial.js';
@@ -29,4 +29,15 @@ export function dataSourceOptions(server: { dataDir: string; dbUrl?: string }): 
   }
   // WAL keeps readers (dashboard, REST) from blocking the writer that persists device traffic.
   return { ...common, type: 'sqlite', database: join(dir, 'hub.sqlite'), enableWAL: true, busyTimeout: 5000 };
+}
+
+/** Connects and migrates before anything else starts, so an unreachable database is one clear start-up line. */
+export async function openDatabase(server: { dataDir: string; dbUrl?: string }): Promise<DataSource> {
+  const ds = new DataSource(dataSourceOptions(server));
+  try {
+    return await ds.initialize();
+  } catch (e) {
+    const where = server.dbUrl ? server.dbUrl.replace(/\/\/[^@/]*@/, '//…@') : resolve(server.dataDir, 'hub.sqlite');
+    throw new StartupError(`database ${where}: ${(e as Error).message.split('\n')[0]}`);
+  }
 }

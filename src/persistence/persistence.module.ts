@@ -1,19 +1,18 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import type { HubConfig } from '../config/config.schema.js';
-import { dataSourceOptions } from './data-source.js';
+import type { DataSource } from 'typeorm';
 import { ENTITIES } from './entities.js';
 
 /** The database (SQLite by default, PostgreSQL by URL) and a repository per entity, for every module. */
 @Global()
 @Module({})
 export class PersistenceModule {
-  static forRoot(config: HubConfig): DynamicModule {
+  /** `dataSource` is already connected and migrated (see `openDatabase`). */
+  static forRoot(dataSource: DataSource): DynamicModule {
     const features = TypeOrmModule.forFeature(ENTITIES);
     return {
       module: PersistenceModule,
-      // A failed connection must end start-up with its one line, not be retried for minutes.
-      imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(config.server), retryAttempts: 0 }), features],
+      imports: [TypeOrmModule.forRootAsync({ useFactory: () => dataSource.options, dataSourceFactory: async () => dataSource }), features],
       exports: [features],
     };
   }

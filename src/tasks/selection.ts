@@ -85,13 +85,20 @@ export function selectDevice(
   };
 }
 
-function exclusion(task: SelectionTask, d: DeviceView): string | null {
-  if (task.pinnedDeviceId && d.id !== task.pinnedDeviceId) return 'not the requested device';
-  if (!canDo(d, task.type)) return `cannot ${task.type}`;
+/** Why this device cannot take a task of this type now, whatever it holds; null when it can. */
+export function unfit(d: DeviceView, type: TaskType): string | null {
+  if (!canDo(d, type)) return `cannot ${type}`;
   if (!d.online) return 'offline';
   if (d.status === 'fault') return 'fault';
   if (d.status === 'charging') return 'charging';
   if (d.kind === 'robot' && d.battery !== null && d.battery < LOW_BATTERY) return `battery ${d.battery}% < ${LOW_BATTERY}%`;
+  return null;
+}
+
+function exclusion(task: SelectionTask, d: DeviceView): string | null {
+  if (task.pinnedDeviceId && d.id !== task.pinnedDeviceId) return 'not the requested device';
+  const reason = unfit(d, task.type);
+  if (reason) return reason;
   if (!task.pinnedDeviceId && task.triedDevices.includes(d.id)) return 'already tried for this task';
   return null;
 }

@@ -25,7 +25,7 @@ import { DevicesService } from '../devices/devices.service.js';
 import { HubEvents, type HubEventMap } from '../hub-events.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import { TaskRecord, TaskTransitionRecord } from '../persistence/entities.js';
-import { canDo, selectDevice } from './selection.js';
+import { canDo, selectDevice, unfit } from './selection.js';
 
 export interface CreateTask {
   branchId: string;
@@ -180,20 +180,19 @@ export class TasksService implements OnApplicationBootstrap, OnModuleDestroy {
           await this.alerts.raise(task.branchId, 'task-failed', task.id, `${task.type} task failed on ${ack.deviceId}${ack.reason ? `: ${ack.reason}` : ''}`, { taskId: task.id });
           return this.dispatchWaiting(task.branchId);
         case 'rejected':
-          if (task.pinnedDeviceId) return this.finish(task, 'rejected', said);
-          return this.giveBack(task, said, false);
+          if (task.pinnedDeviceId) return this.finish(task, 'rejected', said, { cancelDevice: true });
+          return this.giveBack(task, said, true);
       }
     });
   }
 
   // ---- queries --------------------------------------------------------------------------------
 
-  /** Devices free for a task of this type: online, fit, not fault/charging, holding nothing above promotion priority. */
+  /** Devices free for a task of this type: able to take it now (see `unfit`) and holding nothing above promotion priority. */
   freeDevices(branchId: string, type: TaskType): DeviceView[] {
     return this.devices
       .list(branchId)
-      .filter((d) => canDo(d, type) && d.online && d.status !== 'fault' && d.status !== 'charging')
-      .filter((d) => this.held(d.id).every((t) => t.priority <= PROMOTION_PRIORITY));
+      .filter((d) => unfit(d, type) === null && this.held(d.id).every((t) => t.priority <= PROMOTION_PRIORITY));
   }
 
   openTasks(branchId: string): TaskRecord[] {
@@ -340,7 +339,11 @@ export class TasksService implements OnApplicationBootstrap, OnModuleDestroy {
       this.at(task.expiresAt, () =>
         this.serial(task.branchId, async () => {
           const open = this.open.get(task.id);
-          if (open) await this.finish(open, 'expired', `not completed by ${open.expiresAt}`, { cancelDevice: true });
+          if (!open) return;
+          const undone = open.state !== 'started';
+          await this.finish(open, 'expired', `not completed by ${open.expiresAt}`, { cancelDevice: true });
+          // Nobody even started it: the manager should know the work was not done.
+          if (undone) await this.alerts.raise(open.branchId, 'task-failed', open.id, `${open.type} task expired: no device did it`, { taskId: open.id });
         }),
       ),
     );
