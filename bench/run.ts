@@ -9,7 +9,8 @@ import pg from 'pg';
 import { connectFleet } from '../device-sims/fleet.js';
 import { SensorSim } from '../device-sims/sensor.js';
 import type { ProfileOverride } from '../device-sims/worker.js';
-import { hubConfigSchema, type HubConfig } from '../src/config/config.schema.js';
+import type { HubConfig } from '../src/config/config.schema.js';
+import { validateConfig } from '../src/config/load-config.js';
 import { startHub } from '../src/hub.js';
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))];
@@ -17,7 +18,7 @@ const fmt = (xs: number[]) => `median ${pct(xs, 50).toFixed(2)} ms, p95 ${pct(xs
 const FAST: ProfileOverride = { acceptMs: [1, 2], startMs: [1, 2], workMs: { greet: [1, 2], default: [1, 2] }, rejectRate: 0, failRate: 0 };
 
 function config(sensors: number, dbUrl?: string): HubConfig {
-  return hubConfigSchema.parse({
+  return validateConfig({
     server: { mqttPort: 0, httpPort: 0, dataDir: mkdtempSync(join(tmpdir(), 'hub-bench-')), dbUrl },
     managers: [{ username: 'bench', password: 'bench' }],
     branches: [

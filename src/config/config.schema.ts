@@ -75,31 +75,6 @@ const branchSchema = z
     /** Staff posts watched by sensors. Optional: when listed, a `post` message naming another is rejected. */
     posts: z.array(id(64)).optional(),
     rules: rulesSchema,
-  })
-  .superRefine((b, ctx) => {
-    const zones = new Set(b.zones.map((z) => z.id));
-    const services = new Set(b.services.map((s) => s.id));
-    const dup = (ids: string[], path: string) =>
-      ids.forEach((v, i) => {
-        if (ids.indexOf(v) !== i) ctx.addIssue({ code: 'custom', path: [path, i, 'id'], message: `duplicate id "${v}"` });
-      });
-    dup(b.zones.map((z) => z.id), 'zones');
-    dup(b.services.map((s) => s.id), 'services');
-    dup(b.campaigns.map((c) => c.id), 'campaigns');
-    b.devices.forEach((d, i) => {
-      if (d.zone !== undefined && !zones.has(d.zone))
-        ctx.addIssue({ code: 'custom', path: ['devices', i, 'zone'], message: `unknown zone "${d.zone}"` });
-      d.services.forEach((s, j) => {
-        if (!services.has(s))
-          ctx.addIssue({ code: 'custom', path: ['devices', i, 'services', j], message: `unknown service "${s}"` });
-      });
-    });
-    b.campaigns.forEach((c, i) =>
-      c.services.forEach((s, j) => {
-        if (!services.has(s))
-          ctx.addIssue({ code: 'custom', path: ['campaigns', i, 'services', j], message: `unknown service "${s}"` });
-      }),
-    );
   });
 
 const managerSchema = z
@@ -132,19 +107,6 @@ export const hubConfigSchema = z
     server: serverSchema,
     managers: z.array(managerSchema).min(1),
     branches: z.array(branchSchema).min(1),
-  })
-  .superRefine((c, ctx) => {
-    const seen = new Map<string, string>();
-    c.branches.forEach((b, i) => {
-      if (c.branches.findIndex((o) => o.id === b.id) !== i)
-        ctx.addIssue({ code: 'custom', path: ['branches', i, 'id'], message: `duplicate branch id "${b.id}"` });
-      b.devices.forEach((d, j) => {
-        const other = seen.get(d.id);
-        if (other)
-          ctx.addIssue({ code: 'custom', path: ['branches', i, 'devices', j, 'id'], message: `device id "${d.id}" is already used in branch "${other}"` });
-        seen.set(d.id, b.id);
-      });
-    });
   });
 
 export type HubConfig = z.output<typeof hubConfigSchema>;
@@ -155,6 +117,50 @@ export type ServiceConfig = BranchConfig['services'][number];
 export type CampaignConfig = BranchConfig['campaigns'][number];
 export type Rules = BranchConfig['rules'];
 export type ManagerConfig = HubConfig['managers'][number];
+
+export interface ConfigIssue {
+  path: PropertyKey[];
+  message: string;
+}
+
+/**
+ * Checks across keys (unique ids, references to zones and services) on the raw file, so they are reported
+ * together with the schema's own problems even when other keys are wrong.
+ */
+export function crossReferenceIssues(raw: unknown): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const list = (v: unknown): Record<string, unknown>[] => (Array.isArray(v) ? v.filter((x) => typeof x === 'object' && x !== null) : []);
+  const ids = (v: unknown) => list(v).map((x) => x.id);
+  const unique = (values: unknown[], path: PropertyKey[], what: string) =>
+    values.forEach((v, i) => {
+      if (typeof v === 'string' && values.indexOf(v) !== i) issues.push({ path: [...path, i, 'id'], message: `duplicate ${what} id "${v}"` });
+    });
+  const refs = (values: unknown, known: unknown[], path: PropertyKey[], what: string) =>
+    (Array.isArray(values) ? values : []).forEach((v, j) => {
+      if (typeof v === 'string' && !known.includes(v)) issues.push({ path: [...path, j], message: `unknown ${what} "${v}"` });
+    });
+  const devicesSeen = new Map<string, string>();
+  const branches = list((raw as { branches?: unknown })?.branches);
+  unique(branches.map((b) => b.id), ['branches'], 'branch');
+  branches.forEach((b, i) => {
+    const at = (...p: PropertyKey[]) => ['branches', i, ...p];
+    const zones = ids(b.zones);
+    const services = ids(b.services);
+    unique(zones, at('zones'), 'zone');
+    unique(services, at('services'), 'service');
+    unique(ids(b.campaigns), at('campaigns'), 'campaign');
+    list(b.devices).forEach((d, j) => {
+      if (typeof d.zone === 'string' && !zones.includes(d.zone)) issues.push({ path: at('devices', j, 'zone'), message: `unknown zone "${d.zone}"` });
+      refs(d.services, services, at('devices', j, 'services'), 'service');
+      if (typeof d.id !== 'string') return;
+      const other = devicesSeen.get(d.id);
+      if (other !== undefined) issues.push({ path: at('devices', j, 'id'), message: `device id "${d.id}" is already used in branch "${other}"` });
+      devicesSeen.set(d.id, String(b.id));
+    });
+    list(b.campaigns).forEach((c, j) => refs(c.services, services, at('campaigns', j, 'services'), 'service'));
+  });
+  return issues;
+}
 
 /** The entry zones of a branch: those marked `entry: true`, else the zone called `entrance`. */
 export function entryZones(branch: BranchConfig): string[] {

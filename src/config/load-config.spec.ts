@@ -45,6 +45,11 @@ describe('config', () => {
     }
   });
 
+  it('reports broken references together with other problems, in one message', () => {
+    const bad = yaml().replace('zone: hall, capabilities', 'zone: roof, capabilities').replace('avgServiceMin: 7.5', 'avgServiceMin: -1');
+    expect(() => parseConfig(bad, 'x.yaml')).toThrow(/avgServiceMin: .*; branches\.0\.devices\.0\.zone: unknown zone "roof"/);
+  });
+
   it('checks references and uniqueness', () => {
     const bad = yaml().replace('zone: hall, capabilities', 'zone: roof, capabilities').replace('id: lamp-1', 'id: robot-1');
     expect(() => parseConfig(bad, 'x.yaml')).toThrow(/branches\.0\.devices\.0\.zone: unknown zone "roof".*devices\.1\.id: device id "robot-1" is already used/);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { formatIssues } from '../contracts/validate.js';
-import { hubConfigSchema, type HubConfig } from './config.schema.js';
+import { crossReferenceIssues, hubConfigSchema, type HubConfig } from './config.schema.js';
 
 /** A problem that must stop start-up: printed as one line, exit code 1. */
 export class StartupError extends Error {}
@@ -37,7 +37,13 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   for (const [name, key] of Object.entries(ENV_OVERRIDES)) {
     if (env[name] !== undefined && env[name] !== '') server[key] = env[name];
   }
-  const result = hubConfigSchema.safeParse({ ...raw, server });
-  if (!result.success) throw new StartupError(`config ${file} is invalid: ${formatIssues(result.error.issues)}`);
+  return validateConfig({ ...raw, server }, file);
+}
+
+/** The whole config, schema and cross-references: every problem in one line, or the typed config. */
+export function validateConfig(raw: unknown, file = 'config'): HubConfig {
+  const result = hubConfigSchema.safeParse(raw);
+  const issues = [...(result.success ? [] : result.error.issues), ...crossReferenceIssues(raw)];
+  if (issues.length > 0 || !result.success) throw new StartupError(`config ${file} is invalid: ${formatIssues(issues)}`);
   return result.data;
 }

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { Rejection } from './rejection.js';
 
 /** `path.to.field: message; …` — every problem in one line. */
-export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix: PropertyKey[] = []): string {
+export function formatIssues(issues: readonly { path: PropertyKey[]; message: string }[], prefix: PropertyKey[] = []): string {
   return issues.map((i) => `${[...prefix, ...i.path].join('.') || '(root)'}: ${i.message}`).join('; ');
 }
 

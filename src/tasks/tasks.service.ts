@@ -288,6 +288,7 @@ export class TasksService implements OnApplicationBootstrap, OnModuleDestroy {
     if (write === 'insert') await this.tasks.insert(task as never); // typeorm's insert typing cannot see through simple-json columns
     else await this.tasks.save(task);
     this.metrics.tasks.inc({ type: task.type, state: task.state });
+    this.logger.log(`task ${task.id} ${task.type} ${from ?? 'new'} → ${task.state}${task.deviceId ? ` [${task.deviceId}]` : ''}: ${cause}`);
     await this.events.emit('taskChanged', { branchId: task.branchId, task: this.view(task) });
   }
 

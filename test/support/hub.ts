@@ -1,12 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hubConfigSchema, type HubConfig, type Rules } from '../../src/config/config.schema.js';
+import type { HubConfig, Rules } from '../../src/config/config.schema.js';
+import { validateConfig } from '../../src/config/load-config.js';
 import { startHub, type RunningHub } from '../../src/hub.js';
 
 /** A small branch for tests: two robots, two screens, a kiosk, a camera and a queue system. */
 export function testConfig(opts: { rules?: Partial<Rules>; server?: Partial<HubConfig['server']>; extraDevices?: object[] } = {}): HubConfig {
-  return hubConfigSchema.parse({
+  return validateConfig({
     server: { mqttPort: 0, httpPort: 0, dataDir: '/nonexistent', ...opts.server },
     managers: [{ username: 'lobby', password: 'lobby-test' }],
     branches: [
