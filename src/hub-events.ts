@@ -1,5 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { AckPayload, DeviceStatus, QueuePayload } from './contracts/payloads.js';
+import type { DeviceView } from './devices/device-view.js';
+import type { AlertRecord, TaskRecord } from './persistence/entities.js';
 
 /** Every in-process domain event, named and typed once. Each carries its branch. */
 export interface HubEventMap {
@@ -11,9 +13,9 @@ export interface HubEventMap {
   queue: { branchId: string; deviceId: string; at: Date } & QueuePayload;
   ack: { branchId: string; deviceId: string; at: Date; topic: string } & AckPayload;
   /** Something the dashboard shows changed. */
-  deviceChanged: { branchId: string; device: unknown };
-  taskChanged: { branchId: string; task: unknown };
-  alertChanged: { branchId: string; alert: unknown };
+  deviceChanged: { branchId: string; device: DeviceView };
+  taskChanged: { branchId: string; task: TaskRecord };
+  alertChanged: { branchId: string; alert: AlertRecord };
 }
 export type HubEventName = keyof HubEventMap;
 type Listener<K extends HubEventName> = (event: HubEventMap[K]) => void | Promise<void>;

@@ -132,7 +132,8 @@ export class BrokerService implements OnModuleInit, OnModuleDestroy {
     this.stopping = true;
     // Broker first, then its servers: the other order hangs `server.close()` on open MQTT sockets.
     if (this.aedes && !this.aedes.closed) await new Promise<void>((r) => this.aedes.close(() => r()));
-    await Promise.all(this.pending);
+    // Finish what devices already sent before the database goes away.
+    await Promise.all([...this.pending, ...this.queues.values()]);
     this.wss?.close();
     if (this.tcp?.listening) await new Promise<void>((r) => this.tcp!.close(() => r()));
   }

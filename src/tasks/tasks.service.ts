@@ -99,9 +99,11 @@ export class TasksService implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  onModuleDestroy(): void {
+  /** Deadlines stay in the database for the next start; work already running is finished first. */
+  async onModuleDestroy(): Promise<void> {
     this.closing = true;
     for (const t of [...this.ackTimers.values(), ...this.expiryTimers.values()]) clearTimeout(t);
+    await Promise.all(this.queues.values());
   }
 
   // ---- commands -------------------------------------------------------------------------------
