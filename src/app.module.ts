@@ -9,6 +9,7 @@ import { ApiController } from './dashboard/api.controller.js';
 import { AuthService } from './dashboard/auth.service.js';
 import { DashboardGateway } from './dashboard/dashboard.gateway.js';
 import { DevicesService } from './devices/devices.service.js';
+import { DeviceHealthFlow } from './flows/device-health.flow.js';
 import { GreetingFlow } from './flows/greeting.flow.js';
 import { HubEvents } from './hub-events.js';
 import { HealthController } from './observability/health.controller.js';
@@ -39,6 +40,7 @@ export class AppModule {
         TasksService,
         IngestService,
         GreetingFlow,
+        DeviceHealthFlow,
         AuthService,
         DashboardGateway,
       ],

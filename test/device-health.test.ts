@@ -1,0 +1,40 @@
+import type { Fleet } from '../device-sims/fleet.js';
+import { eventually, startTestHub, type TestHub } from './support/hub.js';
+import { fleetOn } from './support/fleet.js';
+
+type Alert = { id: string; type: string; subject: string; open: boolean; message: string; clearedAt: string | null };
+
+describe('device health alerts', () => {
+  let hub: TestHub;
+  let fleet: Fleet;
+  afterEach(async () => {
+    await fleet?.disconnect();
+    await hub.close();
+  });
+  const downAlerts = async (state = '') => ((await hub.api('GET', `/api/branches/br-1/alerts${state}`)).body as Alert[]).filter((a) => a.type === 'device-down');
+
+  it('raises device-down when a device drops off, and clears it when it is back', async () => {
+    hub = await startTestHub();
+    fleet = await fleetOn(hub, { only: ['robot-1'] });
+    expect(await downAlerts()).toEqual([]); // being offline before the first connection is not news
+    fleet.workers.get('robot-1')!.kill();
+    const [raised] = await eventually(() => downAlerts('?state=open').then((a) => (a.length ? a : null)), 3000, 'device-down');
+    expect(raised).toMatchObject({ subject: 'robot-1', message: 'robot robot-1 went offline', open: true });
+    fleet = await fleetOn(hub, { only: ['robot-1'] });
+    await eventually(async () => (await downAlerts('?state=open')).length === 0, 3000, 'cleared');
+    expect(await downAlerts()).toEqual([expect.objectContaining({ id: raised.id, open: false, clearedAt: expect.any(String) })]);
+  });
+
+  it('raises device-down on a fault, once, and clears it when the device reports idle', async () => {
+    hub = await startTestHub();
+    fleet = await fleetOn(hub, { only: ['screen-2'] });
+    const screen = fleet.workers.get('screen-2')!;
+    await screen.report('fault');
+    await screen.report('fault');
+    await eventually(async () => (await downAlerts('?state=open')).length === 1, 3000, 'raised');
+    expect((await downAlerts('?state=open'))[0].message).toBe('screen screen-2 reports a fault');
+    await screen.report('idle');
+    await eventually(async () => (await downAlerts('?state=open')).length === 0, 3000, 'cleared');
+    expect(await downAlerts()).toHaveLength(1);
+  });
+});
