@@ -1,4 +1,6 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { z } from 'zod';
+import type { uplinkSchemas } from '../src/contracts/payloads.js';
 import { topics, type UplinkKind } from '../src/contracts/topics.js';
 
 export interface DeviceIdentity {
@@ -52,8 +54,8 @@ export class SimDevice {
     return this;
   }
 
-  /** Publishes on one of the device's own uplink topics; `ts` is left to the hub unless given. */
-  async publish(kind: UplinkKind, payload: Record<string, unknown>): Promise<void> {
+  /** Publishes on one of the device's own uplink topics, typed by the hub's own schema; `ts` is left to the hub unless given. */
+  async publish<K extends UplinkKind>(kind: K, payload: z.input<(typeof uplinkSchemas)[K]>): Promise<void> {
     await this.client.publishAsync(this.topic(kind), JSON.stringify(payload), { qos: 1 });
   }
 
