@@ -37,8 +37,10 @@ describe('a branch day against the real hub', () => {
       expect(t.history.at(-1)!.toState).toBe(t.state);
     }
     const failed = tasks.filter((t) => t.state === 'failed').map((t) => t.id);
-    const alerts: { type: string; subject: string }[] = (await hub.api('GET', '/api/branches/br-1/alerts')).body;
-    for (const id of failed) expect(alerts).toContainEqual(expect.objectContaining({ type: 'task-failed', subject: id }));
+    await eventually(async () => {
+      const alerts: { type: string; subject: string }[] = (await hub.api('GET', '/api/branches/br-1/alerts')).body;
+      return failed.every((id) => alerts.some((a) => a.type === 'task-failed' && a.subject === id));
+    }, 3000, 'a task-failed alert for every failed task');
 
     const metrics = await fetch(`${hub.httpUrl}/metrics`).then((r) => r.text());
     expect(metrics).not.toMatch(/^hub_mqtt_rejected_total\{/m);

@@ -1,5 +1,5 @@
 import type { Fleet } from '../device-sims/fleet.js';
-import { startTestHub, testConfig, type TestHub } from './support/hub.js';
+import { eventually, startTestHub, testConfig, type TestHub } from './support/hub.js';
 import { FAST, fleetOn, getTask, taskReaches, workTakes, type Task } from './support/fleet.js';
 
 const isCmd = (taskId: string, type?: string) => (m: { topic: string; payload: Record<string, unknown> }) =>
@@ -85,8 +85,9 @@ describe('task lifecycle on the real broker with simulated devices', () => {
     expect(failed.history.at(-1)?.cause).toBe('no device completed it after 3 attempts');
     // Each device that rejected was told to drop it (contract section 4).
     for (const id of ['robot-1', 'robot-2']) await fleet!.workers.get(id)!.waitFor(isCmd(task.id, 'cancel'));
-    const alerts = (await hub.api('GET', '/api/branches/br-1/alerts?state=open')).body;
-    expect(alerts).toContainEqual(expect.objectContaining({ type: 'task-failed', subject: task.id, open: true }));
+    // The alert follows the failure (it is raised right after the task is stored).
+    const alert = await eventually(async () => (await hub.api('GET', '/api/branches/br-1/alerts?state=open')).body.find((a: { subject: string }) => a.subject === task.id), 3000, 'alert');
+    expect(alert).toMatchObject({ type: 'task-failed', open: true });
   });
 
   it('honours expiresAt: a task not completed in time expires and the device is told to stop', async () => {
@@ -147,8 +148,8 @@ describe('task lifecycle on the real broker with simulated devices', () => {
     const task = await dispatch({ type: 'display', params: { view: 'notice' }, ttlSec: 0.3 });
     expect(task.state).toBe('created');
     await taskReaches(hub, task.id, 'expired');
-    const alerts = (await hub.api('GET', '/api/branches/br-1/alerts?state=open')).body;
-    expect(alerts).toContainEqual(expect.objectContaining({ type: 'task-failed', subject: task.id, message: 'display task expired: no device did it' }));
+    const alert = await eventually(async () => (await hub.api('GET', '/api/branches/br-1/alerts?state=open')).body.find((a: { subject: string }) => a.subject === task.id), 3000, 'alert');
+    expect(alert).toMatchObject({ type: 'task-failed', message: 'display task expired: no device did it' });
   });
 
   it('survives a restart in the middle of a pending ack: the deadline still fires and the task moves on', async () => {
