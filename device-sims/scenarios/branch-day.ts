@@ -1,4 +1,4 @@
-import type { BranchConfig } from '../../src/config/config.schema.js';
+import { entryZones, type BranchConfig } from '../../src/config/config.schema.js';
 import type { Fleet } from '../fleet.js';
 import { Random } from '../random.js';
 
@@ -20,7 +20,8 @@ export interface BranchDayOptions {
 export async function branchDay(branch: BranchConfig, fleet: Fleet, opts: BranchDayOptions): Promise<{ arrivals: number; tickets: number }> {
   const random = new Random(opts.seed);
   const log = opts.log ?? (() => undefined);
-  const entrySensors = [...fleet.sensors.values()].filter((s) => branch.zones.find((z) => z.id === s.identity.zone)?.entry || s.identity.zone === 'entrance');
+  const entry = entryZones(branch);
+  const entrySensors = [...fleet.sensors.values()].filter((s) => s.identity.zone !== undefined && entry.includes(s.identity.zone));
   const queue = [...fleet.queues.values()][0];
   const waiting: { ticket: string; service: string }[] = [];
   let arrivals = 0;
