@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { AckPayload, DeviceStatus, QueuePayload } from './contracts/payloads.js';
 import type { DeviceView } from './devices/device-view.js';
 import type { AlertRecord, TaskRecord } from './persistence/entities.js';
+import type { BranchSummary } from './signals/branch-state.service.js';
 
 /** Every in-process domain event, named and typed once. Each carries its branch. */
 export interface HubEventMap {
@@ -16,6 +17,7 @@ export interface HubEventMap {
   deviceChanged: { branchId: string; device: DeviceView };
   taskChanged: { branchId: string; task: TaskRecord };
   alertChanged: { branchId: string; alert: AlertRecord };
+  summary: { branchId: string; summary: BranchSummary };
 }
 export type HubEventName = keyof HubEventMap;
 type Listener<K extends HubEventName> = (event: HubEventMap[K]) => void | Promise<void>;

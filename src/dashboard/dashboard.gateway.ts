@@ -37,6 +37,7 @@ export class DashboardGateway implements OnGatewayInit, OnGatewayConnection {
     events.on('deviceChanged', (e) => void this.nsp?.emit('device', e.device));
     events.on('taskChanged', (e) => void this.nsp?.emit('task', e.task));
     events.on('alertChanged', (e) => void this.nsp?.emit('alert', e.alert));
+    events.on('summary', (e) => void this.nsp?.emit('summary', { branchId: e.branchId, ...e.summary }));
   }
 
   afterInit(nsp: Namespace): void {
