@@ -1,3 +1,4 @@
+import { AlertsService } from '../src/alerts/alerts.service.js';
 import type { Fleet } from '../device-sims/fleet.js';
 import { eventually, startTestHub, type TestHub } from './support/hub.js';
 import { fleetOn } from './support/fleet.js';
@@ -36,5 +37,21 @@ describe('device health alerts', () => {
     await screen.report('idle');
     await eventually(async () => (await downAlerts('?state=open')).length === 0, 3000, 'cleared');
     expect(await downAlerts()).toHaveLength(1);
+  });
+});
+
+describe('alerts raised by two flows at once', () => {
+  it('are raised once and cleared once', async () => {
+    const hub = await startTestHub();
+    try {
+      const alerts = hub.running.app.get(AlertsService);
+      const raised = await Promise.all([1, 2, 3].map(() => alerts.raise('br-1', 'device-down', 'robot-1', 'robot robot-1 went offline')));
+      expect(new Set(raised.map((a) => a.id)).size).toBe(1);
+      await Promise.all([alerts.clear('br-1', 'device-down', 'robot-1'), alerts.raise('br-1', 'device-down', 'robot-1', 'again')]);
+      const all: { open: boolean }[] = (await hub.api('GET', '/api/branches/br-1/alerts')).body;
+      expect(all.map((a) => a.open).sort()).toEqual([false, true]);
+    } finally {
+      await hub.close();
+    }
   });
 });

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { MoreThanOrEqual, type Repository } from 'typeorm';
 import { Rejection } from '../contracts/rejection.js';
 import { HubEvents } from '../hub-events.js';
+import { KeyedQueue } from '../keyed-queue.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import { AlertRecord } from '../persistence/entities.js';
 
@@ -16,6 +17,8 @@ export type AlertType = (typeof EVENT_ALERTS)[number] | 'device-down' | 'crowdin
 
 @Injectable()
 export class AlertsService {
+  private readonly conditions = new KeyedQueue();
+
   constructor(
     @InjectRepository(AlertRecord) private readonly repo: Repository<AlertRecord>,
     private readonly events: HubEvents,
@@ -23,7 +26,12 @@ export class AlertsService {
   ) {}
 
   /** Raises an alert unless the same one (type + subject) is already open. */
-  async raise(branchId: string, type: AlertType, subject: string, message: string, data: Record<string, unknown> = {}): Promise<AlertRecord> {
+  raise(branchId: string, type: AlertType, subject: string, message: string, data: Record<string, unknown> = {}): Promise<AlertRecord> {
+    // Two flows can see the same condition at once: checking and inserting must not interleave.
+    return this.conditions.run(`${branchId}/${type}/${subject}`, () => this.raiseNow(branchId, type, subject, message, data));
+  }
+
+  private async raiseNow(branchId: string, type: AlertType, subject: string, message: string, data: Record<string, unknown>): Promise<AlertRecord> {
     const open = await this.repo.findOneBy({ branchId, type, subject, open: true });
     if (open) return open;
     const alert: AlertRecord = {
@@ -46,17 +54,24 @@ export class AlertsService {
   }
 
   /** The condition behind an alert ended. */
-  async clear(branchId: string, type: AlertType, subject: string): Promise<void> {
-    const open = await this.repo.findOneBy({ branchId, type, subject, open: true });
-    if (!open) return;
-    Object.assign(open, { open: false, clearedAt: new Date().toISOString() });
-    await this.repo.save(open);
-    await this.changed(open);
+  clear(branchId: string, type: AlertType, subject: string): Promise<void> {
+    return this.conditions.run(`${branchId}/${type}/${subject}`, async () => {
+      const open = await this.repo.findOneBy({ branchId, type, subject, open: true });
+      if (!open) return;
+      Object.assign(open, { open: false, clearedAt: new Date().toISOString() });
+      await this.repo.save(open);
+      await this.changed(open);
+    });
   }
 
   async acknowledge(id: string, by: string): Promise<AlertRecord> {
-    const alert = await this.repo.findOneBy({ id });
-    if (!alert) throw new Rejection('not-found', `no alert ${id}`);
+    const found = await this.repo.findOneBy({ id });
+    if (!found) throw new Rejection('not-found', `no alert ${id}`);
+    return this.conditions.run(`${found.branchId}/${found.type}/${found.subject}`, () => this.acknowledgeNow(id, by));
+  }
+
+  private async acknowledgeNow(id: string, by: string): Promise<AlertRecord> {
+    const alert = (await this.repo.findOneBy({ id }))!;
     if (alert.ackedAt) return alert;
     alert.ackedAt = new Date().toISOString();
     alert.ackedBy = by;

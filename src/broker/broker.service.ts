@@ -11,6 +11,7 @@ import { indexDevices, type DeviceEntry } from '../config/directory.js';
 import { StartupError } from '../config/load-config.js';
 import { DEVICE_UPLINK, parseDeviceTopic, topics } from '../contracts/topics.js';
 import { HubEvents } from '../hub-events.js';
+import { KeyedQueue } from '../keyed-queue.js';
 import { MetricsService } from '../observability/metrics.service.js';
 
 /** A publish from an authenticated device, after the ACL let it through. */
@@ -37,7 +38,8 @@ export class BrokerService implements OnModuleInit, OnModuleDestroy {
   private onDevicePublish: DevicePublishHandler = async () => {};
   /** Presence work still running; shutdown waits for it so nothing is lost. */
   private readonly pending = new Set<Promise<void>>();
-  private readonly queues = new Map<string, Promise<unknown>>();
+  /** aedes hands over the packets of one socket read concurrently; a device's messages are still handled in the order it sent them. */
+  private readonly inOrder = new KeyedQueue();
   private stopping = false;
 
   constructor(
@@ -61,7 +63,7 @@ export class BrokerService implements OnModuleInit, OnModuleDestroy {
       authorizeSubscribe: (client, sub, done) => done(null, this.maySubscribe(client.id, sub.topic) ? sub : this.deny('subscribe', client, sub.topic) && null),
       published: (packet, client, done) => {
         if (!client || !this.devices.has(client.id)) return done();
-        this.inOrder(client.id, () => this.onDevicePublish(packet, client.id)).then(() => done(), (e) => {
+        this.inOrder.run(client.id, () => this.onDevicePublish(packet, client.id)).then(() => done(), (e) => {
           this.logger.error(`handling ${packet.topic} failed: ${(e as Error).stack}`);
           done();
         });
@@ -133,7 +135,7 @@ export class BrokerService implements OnModuleInit, OnModuleDestroy {
     // Broker first, then its servers: the other order hangs `server.close()` on open MQTT sockets.
     if (this.aedes && !this.aedes.closed) await new Promise<void>((r) => this.aedes.close(() => r()));
     // Finish what devices already sent before the database goes away.
-    await Promise.all([...this.pending, ...this.queues.values()]);
+    await Promise.all([...this.pending, this.inOrder.drain()]);
     this.wss?.close();
     if (this.tcp?.listening) await new Promise<void>((r) => this.tcp!.close(() => r()));
   }
@@ -180,18 +182,6 @@ export class BrokerService implements OnModuleInit, OnModuleDestroy {
     this.metrics.aclDenied.inc({ action });
     this.logger.warn(`ACL refused ${action} of "${client.id}" to "${topic}"`);
     return new Error(`not authorized to ${action} ${topic}`);
-  }
-
-  /**
-   * aedes hands over the packets of one socket read concurrently; a device's messages must still be
-   * handled in the order it sent them, so each device has its own queue.
-   */
-  private inOrder(deviceId: string, work: () => Promise<void>): Promise<void> {
-    const run = (this.queues.get(deviceId) ?? Promise.resolve()).then(work);
-    const tail = run.catch(() => undefined);
-    this.queues.set(deviceId, tail);
-    void tail.then(() => this.queues.get(deviceId) === tail && this.queues.delete(deviceId));
-    return run;
   }
 
   private track(work: Promise<void>): void {

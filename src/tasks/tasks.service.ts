@@ -23,6 +23,7 @@ import { parseOrReject } from '../contracts/validate.js';
 import type { DeviceView } from '../devices/device-view.js';
 import { DevicesService } from '../devices/devices.service.js';
 import { HubEvents, type HubEventMap } from '../hub-events.js';
+import { KeyedQueue } from '../keyed-queue.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import { TaskRecord, TaskTransitionRecord } from '../persistence/entities.js';
 import { canDo, selectDevice, unfit } from './selection.js';
@@ -68,7 +69,7 @@ export class TasksService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly ackTimers = new Map<string, NodeJS.Timeout>();
   private readonly expiryTimers = new Map<string, NodeJS.Timeout>();
   private readonly lastAssigned = new Map<string, number>();
-  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly branchQueue = new KeyedQueue();
   private closing = false;
 
   constructor(
@@ -103,7 +104,7 @@ export class TasksService implements OnApplicationBootstrap, OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     this.closing = true;
     for (const t of [...this.ackTimers.values(), ...this.expiryTimers.values()]) clearTimeout(t);
-    await Promise.all(this.queues.values());
+    await this.branchQueue.drain();
   }
 
   // ---- commands -------------------------------------------------------------------------------
@@ -410,8 +411,6 @@ export class TasksService implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Runs `work` after everything queued before it for the same branch. */
   private serial<T>(branchId: string, work: () => Promise<T>): Promise<T> {
-    const run = (this.queues.get(branchId) ?? Promise.resolve()).then(work, work);
-    this.queues.set(branchId, run.catch(() => undefined));
-    return run;
+    return this.branchQueue.run(branchId, work);
   }
 }
