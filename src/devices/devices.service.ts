@@ -7,6 +7,7 @@ import type { HubConfig } from '../config/config.schema.js';
 import { indexDevices } from '../config/directory.js';
 import { topics } from '../contracts/topics.js';
 import { HubEvents, type HubEventMap } from '../hub-events.js';
+import { KeyedQueue } from '../keyed-queue.js';
 import { DeviceRecord } from '../persistence/entities.js';
 import type { DeviceView } from './device-view.js';
 
@@ -14,6 +15,7 @@ import type { DeviceView } from './device-view.js';
 @Injectable()
 export class DevicesService implements OnApplicationBootstrap {
   private readonly devices = new Map<string, DeviceView>();
+  private readonly writes = new KeyedQueue();
 
   constructor(
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
@@ -79,7 +81,9 @@ export class DevicesService implements OnApplicationBootstrap {
   }
 
   private async changed(d: DeviceView): Promise<void> {
-    await this.save(d);
+    // Presence and state arrive on separate chains; writing the latest view, one at a time, keeps a slow
+    // earlier write (a PostgreSQL pool does not keep order) from landing last with stale values.
+    await this.writes.run(d.id, () => this.save(d));
     await this.events.emit('deviceChanged', { branchId: d.branchId, device: { ...d } });
   }
 

@@ -4,6 +4,7 @@ import { HUB_CONFIG } from '../config/config.module.js';
 import type { HubConfig } from '../config/config.schema.js';
 import { topics } from '../contracts/topics.js';
 import { HubEvents, type HubEventMap } from '../hub-events.js';
+import { KeyedQueue } from '../keyed-queue.js';
 import { ServiceTimes, estimatedWaitMin } from './wait-estimate.js';
 
 export interface QueueState {
@@ -43,6 +44,7 @@ export class BranchStateService implements OnApplicationBootstrap {
   private readonly queueState = new Map<string, Map<string, ServiceQueue>>();
   private readonly occupancyState = new Map<string, Map<string, number>>();
   private readonly lastSummary = new Map<string, string>();
+  private readonly publishes = new KeyedQueue();
 
   constructor(
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
@@ -111,7 +113,12 @@ export class BranchStateService implements OnApplicationBootstrap {
     await this.publishIfChanged(e.branchId);
   }
 
-  private async publishIfChanged(branchId: string): Promise<void> {
+  /** Computed when its turn comes, so a later change is never overwritten by an earlier summary. */
+  private publishIfChanged(branchId: string): Promise<void> {
+    return this.publishes.run(branchId, () => this.publishNow(branchId));
+  }
+
+  private async publishNow(branchId: string): Promise<void> {
     const summary = this.summary(branchId);
     const key = JSON.stringify({ ...summary, ts: undefined });
     if (this.lastSummary.get(branchId) === key) return;
