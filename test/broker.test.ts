@@ -169,6 +169,22 @@ describe('embedded broker: authentication, ACL, presence', () => {
     });
   });
 
+  it('survives malformed WebSocket upgrade requests on the HTTP port', async () => {
+    const port = Number(new URL(hub.httpUrl).port);
+    for (const target of ['//', '//mqtt', '/mqtt?x', 'http://[bad']) {
+      await new Promise<void>((resolve) => {
+        const socket = tcpConnect(port, '127.0.0.1', () =>
+          socket.write(`GET ${target} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`),
+        );
+        socket.on('data', () => socket.destroy());
+        socket.on('close', () => resolve());
+        socket.on('error', () => resolve());
+        setTimeout(() => socket.destroy(), 1500);
+      });
+    }
+    expect((await hub.api('GET', '/api/health', undefined, null)).status).toBe(200);
+  });
+
   describe('presence', () => {
     const presenceOf = async (id: string) => (await hub.api('GET', '/api/branches/br-1/devices')).body.find((d: { id: string }) => d.id === id);
 

@@ -57,9 +57,16 @@ describe('lobby-manager API: REST and Socket.IO /dashboard', () => {
       }
     });
 
+    it('treats an empty ?state= as no filter', async () => {
+      expect((await hub.api('GET', '/api/branches/br-1/tasks?state=')).status).toBe(200);
+      expect((await hub.api('GET', '/api/branches/br-1/alerts?state=')).status).toBe(200);
+      expect((await hub.api('GET', '/api/branches/br-1/alerts?state=shut')).status).toBe(400);
+    });
+
     it.each(['/api/branches', '/api/branches/br-1/devices', '/api/branches/br-1/tasks', '/api/branches/br-1/alerts'])('answers 401 on %s without a valid token', async (path) => {
       expect((await hub.api('GET', path, undefined, null)).status).toBe(401);
       expect((await hub.api('GET', path, undefined, 'forged.token')).status).toBe(401);
+      expect((await hub.api('GET', path, undefined, `x.${'é'.repeat(43)}`)).status).toBe(401); // multi-byte signature
       expect((await hub.api('GET', path)).status).toBe(200);
     });
 
@@ -110,11 +117,12 @@ describe('lobby-manager API: REST and Socket.IO /dashboard', () => {
   });
 
   describe('Socket.IO', () => {
-    it('refuses a connection without a valid token', async () => {
-      for (const auth of [{}, { token: 'nope' }]) {
+    it('refuses a connection without a valid token, forged ones included, and keeps serving', async () => {
+      for (const auth of [{}, { token: 'nope' }, { token: `x.${'é'.repeat(43)}` }, { token: 42 }]) {
         const err = await new Promise<Error>((resolve) => connect(auth).on('connect_error', resolve));
         expect(err.message).toMatch(/unauthorized/);
       }
+      expect((await hub.api('GET', '/api/health', undefined, null)).status).toBe(200);
     });
 
     it('sends a snapshot on connect with devices, queues, occupancy, open tasks and open alerts', async () => {

@@ -100,7 +100,8 @@ export class BrokerService implements OnModuleInit, OnModuleDestroy {
   }
 
   private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (!this.wss || new URL(req.url ?? '/', 'http://hub').pathname !== WS_PATH) return;
+    // Compare the raw path: `new URL()` throws on request targets such as `//`, and this runs on any upgrade.
+    if (!this.wss || (req.url ?? '').split('?')[0] !== WS_PATH) return;
     (socket as Socket).setNoDelay?.(true);
     this.wss.handleUpgrade(req, socket, head, (ws) => this.aedes.handle(createWebSocketStream(ws), req));
   };

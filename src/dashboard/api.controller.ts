@@ -28,9 +28,9 @@ export class ApiController {
 
   @Post('auth/login')
   @HttpCode(200)
-  login(@Body() body: unknown) {
+  async login(@Body() body: unknown) {
     const { username, password } = parseOrReject(loginRequest, body ?? {});
-    const token = this.auth.login(username, password);
+    const token = await this.auth.login(username, password);
     if (!token) throw new UnauthorizedException('bad username or password');
     return { token };
   }
@@ -50,7 +50,7 @@ export class ApiController {
   @Get('branches/:b/tasks')
   @UseGuards(BearerGuard)
   branchTasks(@Param('b') b: string, @Query('state') state: unknown) {
-    return this.tasks.list(this.branch(b), parseOrReject(taskStateFilter, state, ['state']));
+    return this.tasks.list(this.branch(b), parseOrReject(taskStateFilter, state || undefined, ['state']));
   }
 
   @Post('branches/:b/tasks')
@@ -79,7 +79,7 @@ export class ApiController {
   @Get('branches/:b/alerts')
   @UseGuards(BearerGuard)
   branchAlerts(@Param('b') b: string, @Query('state') state: unknown) {
-    return this.alerts.list(this.branch(b), parseOrReject(alertStateFilter, state, ['state']));
+    return this.alerts.list(this.branch(b), parseOrReject(alertStateFilter, state || undefined, ['state']));
   }
 
   @Post('alerts/:id/ack')

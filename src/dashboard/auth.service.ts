@@ -1,7 +1,8 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import bcrypt from 'bcryptjs';
-import { createHmac, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, scrypt as scryptCb, scryptSync, timingSafeEqual } from 'node:crypto';
+import { promisify } from 'node:util';
 import type { Repository } from 'typeorm';
 import { HUB_CONFIG } from '../config/config.module.js';
 import type { HubConfig, ManagerConfig } from '../config/config.schema.js';
@@ -17,16 +18,21 @@ export function hashPassword(password: string): string {
   return `scrypt:${salt.toString('hex')}:${scryptSync(password, salt, 64).toString('hex')}`;
 }
 
-function verifyPassword(m: ManagerConfig, password: string): boolean {
+const scrypt = promisify(scryptCb) as (password: string, salt: Buffer, keylen: number) => Promise<Buffer>;
+/** Checked for unknown usernames too, so timing does not tell which names exist. */
+const DUMMY_HASH = hashPassword(randomBytes(16).toString('hex'));
+
+/** Async: a scrypt or bcrypt check takes 40–100 ms and must not stall MQTT, timers and greetings. */
+async function verifyPassword(m: ManagerConfig | undefined, password: string): Promise<boolean> {
   const same = (a: Buffer, b: Buffer) => a.length === b.length && timingSafeEqual(a, b);
-  if (m.password !== undefined) return same(Buffer.from(password), Buffer.from(m.password));
-  const hash = m.passwordHash!;
-  if (hash.startsWith('scrypt:')) {
-    const [, salt, key] = hash.split(':');
-    return same(scryptSync(password, Buffer.from(salt, 'hex'), key.length / 2), Buffer.from(key, 'hex'));
+  const hash = m ? m.passwordHash : DUMMY_HASH;
+  if (m?.password !== undefined) return same(Buffer.from(password), Buffer.from(m.password));
+  if (hash!.startsWith('scrypt:')) {
+    const [, salt, key] = hash!.split(':');
+    const ok = same(await scrypt(password, Buffer.from(salt, 'hex'), key.length / 2), Buffer.from(key, 'hex'));
+    return ok && !!m;
   }
-  if (/^\$2[aby]\$/.test(hash)) return bcrypt.compareSync(password, hash);
-  return false;
+  return (await bcrypt.compare(password, hash!)) && !!m;
 }
 
 /**
@@ -52,9 +58,9 @@ export class AuthService implements OnModuleInit {
   }
 
   /** A token for valid credentials, else null. */
-  login(username: string, password: string): string | null {
+  async login(username: string, password: string): Promise<string | null> {
     const manager = this.config.managers.find((m) => m.username === username);
-    if (!manager || !verifyPassword(manager, password)) return null;
+    if (!(await verifyPassword(manager, password))) return null;
     const body = Buffer.from(JSON.stringify({ sub: username, exp: Date.now() + TOKEN_TTL_MS })).toString('base64url');
     return `${body}.${this.sign(body)}`;
   }
@@ -64,8 +70,10 @@ export class AuthService implements OnModuleInit {
     if (typeof token !== 'string') return null;
     const [body, sig] = token.split('.');
     if (!body || !sig) return null;
+    // Compare bytes, not characters: a forged signature may hold multi-byte characters.
     const expected = Buffer.from(this.sign(body));
-    if (expected.length !== sig.length || !timingSafeEqual(expected, Buffer.from(sig))) return null;
+    const given = Buffer.from(sig);
+    if (expected.length !== given.length || !timingSafeEqual(expected, given)) return null;
     try {
       const { sub, exp } = JSON.parse(Buffer.from(body, 'base64url').toString());
       return typeof sub === 'string' && typeof exp === 'number' && exp > Date.now() && this.config.managers.some((m) => m.username === sub) ? sub : null;
