@@ -44,6 +44,8 @@ describe('validated ingest: every bad message is answered on error, counted, and
     ['robot-1', 'state', JSON.stringify({ status: 'idle', battery: '50' }), 'invalid-payload'],
     ['robot-1', 'state', JSON.stringify({ status: 'idle', zone: 'roof' }), 'invalid-payload', 'zone'],
     ['robot-1', 'state', JSON.stringify({ status: 'idle', ts: 'yesterday' }), 'invalid-payload'],
+    ['robot-1', 'state', JSON.stringify({ status: 'fault', ts: 9e15 }), 'invalid-payload', 'ts'],
+    ['qms-1', 'queue', JSON.stringify({ event: 'issued', ticket: 'Z9', service: 'card', ts: 1 }), 'invalid-payload', 'ts'],
     ['robot-1', 'state', big, 'payload-too-large'],
     ['cam-1', 'footfall', JSON.stringify({ direction: 'sideways' }), 'invalid-payload'],
     ['cam-1', 'footfall', JSON.stringify({ direction: 'in', count: -2 }), 'invalid-payload'],

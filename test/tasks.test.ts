@@ -117,6 +117,21 @@ describe('task lifecycle on the real broker with simulated devices', () => {
     expect(g.decision?.candidates[0]).toMatchObject({ deviceId: 'robot-1', availability: 'preemptible' });
   });
 
+  it('pre-empts only promotions: a greeting never cancels a guide a manager started', async () => {
+    hub = await startTestHub();
+    fleet = await fleetOn(hub, { only: ['robot-1', 'robot-2', 'cam-1'], profile: { ...FAST, ...workTakes(60000) } });
+    const guide = await dispatch({ type: 'guide', deviceId: 'robot-1', params: { toZone: 'self-service' } });
+    const promo = await dispatch({ type: 'promote', deviceId: 'robot-2', params: { campaign: 'gold', content: { text: 'gold' } } });
+    await taskReaches(hub, guide.id, 'started');
+    await taskReaches(hub, promo.id, 'started');
+    await fleet.sensors.get('cam-1')!.arrive();
+    const greet = await fleet.workers.get('robot-2')!.waitFor((m) => m.payload.type === 'greet');
+    await taskReaches(hub, promo.id, 'cancelled');
+    expect((await getTask(hub, String(greet.payload.taskId))).deviceId).toBe('robot-2');
+    expect((await getTask(hub, guide.id)).state).toBe('started');
+    expect(fleet.workers.get('robot-1')!.received.filter((m) => m.payload.type === 'cancel')).toEqual([]);
+  });
+
   it('answers acks for unknown tasks and from devices not holding the task on error, changing nothing', async () => {
     hub = await startTestHub();
     fleet = await fleetOn(hub, { only: ['robot-1', 'robot-2'], profiles: { 'robot-1': { mute: true } } });

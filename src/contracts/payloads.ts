@@ -4,11 +4,16 @@ import { z } from 'zod';
 
 export const MAX_PAYLOAD_BYTES = 64 * 1024;
 
+/** Device clocks can be wrong, not absurd: anything outside these years is refused. */
+const TS_MIN = Date.UTC(2000, 0, 1);
+const TS_MAX = Date.UTC(2100, 0, 1);
+
 /** `ts` is ISO 8601 or epoch ms; without it the hub uses the time it received the message. */
 const ts = z
   .union([z.iso.datetime({ offset: true }), z.number().int().nonnegative()])
   .optional()
-  .transform((v) => (v === undefined ? undefined : new Date(v)));
+  .transform((v) => (v === undefined ? undefined : new Date(v)))
+  .refine((d) => d === undefined || (d.getTime() >= TS_MIN && d.getTime() < TS_MAX), 'must be a time between 2000 and 2100');
 
 export const DEVICE_STATUSES = ['idle', 'busy', 'charging', 'fault'] as const;
 export type DeviceStatus = (typeof DEVICE_STATUSES)[number];

@@ -147,11 +147,19 @@ describe('selectDevice', () => {
   });
 
   describe('pre-emption', () => {
-    it('pre-empts exactly the lower-priority tasks of a preemptible device', () => {
-      const lower = [{ id: 'p1', priority: 2 }, { id: 'p2', priority: 6 }];
+    it('pre-empts exactly the promotion-level tasks of a preemptible device', () => {
+      const lower = [{ id: 'p1', priority: 2 }, { id: 'p2', priority: 1 }];
       const s = selectDevice(task(), [device('r', { status: 'busy' })], heldBy({ r: lower }), never)!;
       expect(s.availability).toBe('preemptible');
       expect(s.preempt).toEqual(lower);
+    });
+
+    it('never pre-empts a guide, an announcement or a display, even for a higher-priority greet', () => {
+      for (const p of [3, 5, 6]) {
+        const held = heldBy({ r: [{ id: 'promo', priority: 2 }, { id: 'work', priority: p }] });
+        const s = selectDevice(task(), [device('r', { status: 'busy' })], held, never)!;
+        expect([s.availability, s.preempt]).toEqual(['busy', []]);
+      }
     });
 
     it('treats a device holding an equal-or-higher priority task as busy and pre-empts nothing', () => {

@@ -1,4 +1,4 @@
-import type { TaskType } from '../contracts/tasks.js';
+import { PROMOTION_PRIORITY, type TaskType } from '../contracts/tasks.js';
 import type { DeviceView } from '../devices/device-view.js';
 
 /** Kinds the hub dispatches to; a device also needs the task type among its capabilities. */
@@ -71,7 +71,7 @@ export function selectDevice(
     }
     const tasks = held(d.id);
     const availability: Availability =
-      tasks.length === 0 ? (d.status === 'busy' ? 'busy' : 'idle') : tasks.every((t) => t.priority < task.priority) ? 'preemptible' : 'busy';
+      tasks.length === 0 ? (d.status === 'busy' ? 'busy' : 'idle') : tasks.every((t) => canPreempt(t, task)) ? 'preemptible' : 'busy';
     candidates.push({ deviceId: d.id, availability, sameZone: !!task.zone && d.zone === task.zone, battery: d.battery, lastAssignedAt: lastAssignedAt(d.id) });
   }
   if (candidates.length === 0) return null;
@@ -83,6 +83,14 @@ export function selectDevice(
     preempt: best.availability === 'preemptible' ? held(best.deviceId) : [],
     decision: { rule: next ? decidingRule(best, next) : 'only candidate', candidates, excluded },
   };
+}
+
+/**
+ * Only promotion-level work gives way (contract section 5: "greet and guide pre-empt it"); a guide or
+ * an announcement a manager started is never cancelled for something else.
+ */
+function canPreempt(held: HeldTask, incoming: SelectionTask): boolean {
+  return held.priority <= PROMOTION_PRIORITY && held.priority < incoming.priority;
 }
 
 /** Why this device cannot take a task of this type now, whatever it holds; null when it can. */
