@@ -135,6 +135,25 @@ describe('lobby-manager API: REST and Socket.IO /dashboard', () => {
       expect(Array.isArray(b.tasks) && Array.isArray(b.alerts)).toBe(true);
     });
 
+    it('always sends the snapshot before any live event, even while the branch is busy', async () => {
+      const token = await hub.token();
+      const screen = fleet.workers.get('screen-1')!;
+      let busy = true;
+      const traffic = (async () => {
+        for (let i = 0; busy; i++) await screen.report(i % 2 ? 'idle' : 'busy');
+      })();
+      const firsts = await Promise.all(
+        Array.from({ length: 20 }, () => {
+          const s = connect({ token });
+          return new Promise<string>((resolve) => s.onAny((event) => resolve(event)));
+        }),
+      );
+      busy = false;
+      await traffic;
+      await screen.report('idle');
+      expect(firsts).toEqual(Array(20).fill('snapshot'));
+    });
+
     it('dispatches over the socket and streams the task from created to completed', async () => {
       const s = connect({ token: await hub.token() });
       await new Promise((r) => s.once('snapshot', r));

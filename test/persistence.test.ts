@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { WorkerSim } from '../device-sims/worker.js';
+import { AlertsService } from '../src/alerts/alerts.service.js';
 import { eventually, startTestHub, testConfig, type TestHub } from './support/hub.js';
 
 const PG = 'postgres://postgres@127.0.0.1:5432';
@@ -72,6 +73,17 @@ describe('persistence', () => {
       const { rows } = await c.query(`SELECT "battery", "status" FROM device WHERE id = 'robot-2'`);
       await c.end();
       expect(rows).toEqual([{ battery: 41, status: 'charging' }]);
+    });
+
+    it('keeps an alert whose message is longer than its column (a device failure reason of 500 characters)', async () => {
+      const hub = await startTestHub(testConfig({ server: { dbUrl: `${PG}/${db}` } }));
+      try {
+        const alert = await hub.running.app.get(AlertsService).raise('br-1', 'task-failed', 't-long', `greet task failed on robot-1: ${'x'.repeat(500)}`);
+        expect(alert.message).toHaveLength(500);
+        expect((await hub.api('GET', '/api/branches/br-1/alerts?state=open')).body).toContainEqual(expect.objectContaining({ subject: 't-long' }));
+      } finally {
+        await hub.close();
+      }
     });
   });
 });

@@ -60,6 +60,13 @@ describe('task lifecycle on the real broker with simulated devices', () => {
     const done = await taskReaches(hub, task.id, 'completed');
     expect(done.deviceId).toBe('robot-2');
     expect(done.history.find((h) => h.cause === 'robot-1 went offline')).toMatchObject({ fromState: 'started', toState: 'created' });
+    // robot-1 comes back, possibly still guiding: it is told to drop the task that moved on without it.
+    const back = await fleetOn(hub, { only: ['robot-1'] });
+    try {
+      await back.workers.get('robot-1')!.waitFor(isCmd(task.id, 'cancel'));
+    } finally {
+      await back.disconnect();
+    }
   });
 
   it('re-dispatches when the device reports a fault, and sends it a cancel', async () => {
@@ -143,6 +150,13 @@ describe('task lifecycle on the real broker with simulated devices', () => {
     await r2.ack('not-a-task', 'accepted');
     await r2.waitFor((m) => m.topic.endsWith('/error') && m.payload.code === 'unknown-task');
     expect((await getTask(hub, task.id)).state).toBe('dispatched');
+    await r1.ack(task.id, 'accepted');
+    await r1.ack(task.id, 'started');
+    await taskReaches(hub, task.id, 'started');
+    const mark = r1.mark();
+    await r1.ack(task.id, 'accepted'); // a late QoS 1 redelivery of an earlier step: ignored, no error
+    await expect(r1.waitFor((m) => m.topic.endsWith('/error'), { after: mark, timeoutMs: 300 })).rejects.toThrow(/no matching message/);
+    expect((await getTask(hub, task.id)).state).toBe('started');
     await r1.ack(task.id, 'completed');
     await taskReaches(hub, task.id, 'completed');
     await r1.ack(task.id, 'accepted'); // too late: the task is closed

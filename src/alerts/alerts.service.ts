@@ -38,8 +38,8 @@ export class AlertsService {
       id: randomUUID(),
       branchId,
       type,
-      subject,
-      message,
+      subject: subject.slice(0, 128),
+      message: message.slice(0, 500), // the column's size: a device's long `reason` must not lose the alert
       data,
       open: true,
       raisedAt: new Date().toISOString(),

@@ -14,6 +14,9 @@ import { BranchStateService } from '../signals/branch-state.service.js';
 import { TasksService } from '../tasks/tasks.service.js';
 import { AuthService } from './auth.service.js';
 
+/** Sockets that have their snapshot and get live events. */
+const LIVE = 'live';
+
 type Answer = { ok: true; [k: string]: unknown } | { ok: false; error: string };
 
 /**
@@ -34,10 +37,11 @@ export class DashboardGateway implements OnGatewayInit, OnGatewayConnection {
     private readonly state: BranchStateService,
     events: HubEvents,
   ) {
-    events.on('deviceChanged', (e) => void this.nsp?.emit('device', e.device));
-    events.on('taskChanged', (e) => void this.nsp?.emit('task', e.task));
-    events.on('alertChanged', (e) => void this.nsp?.emit('alert', e.alert));
-    events.on('summary', (e) => void this.nsp?.emit('summary', { branchId: e.branchId, ...e.summary }));
+    const live = () => this.nsp?.to(LIVE);
+    events.on('deviceChanged', (e) => void live()?.emit('device', e.device));
+    events.on('taskChanged', (e) => void live()?.emit('task', e.task));
+    events.on('alertChanged', (e) => void live()?.emit('alert', e.alert));
+    events.on('summary', (e) => void live()?.emit('summary', { branchId: e.branchId, ...e.summary }));
   }
 
   afterInit(nsp: Namespace): void {
@@ -49,8 +53,10 @@ export class DashboardGateway implements OnGatewayInit, OnGatewayConnection {
     });
   }
 
+  /** The snapshot first, then live events: the socket joins the live room only once it has the snapshot. */
   async handleConnection(socket: Socket): Promise<void> {
     socket.emit('snapshot', await this.snapshot());
+    await socket.join(LIVE);
   }
 
   @SubscribeMessage('dispatch')
@@ -85,19 +91,19 @@ export class DashboardGateway implements OnGatewayInit, OnGatewayConnection {
     }
   }
 
+  /** Alerts come from the database (awaited first); the rest is read in one synchronous step just before sending. */
   private async snapshot() {
+    const alerts = await Promise.all(this.config.branches.map((b) => this.alerts.list(b.id, 'open')));
     return {
-      branches: await Promise.all(
-        this.config.branches.map(async (b) => ({
-          id: b.id,
-          name: b.name,
-          devices: this.devices.list(b.id),
-          queues: this.state.queues(b.id),
-          occupancy: this.state.occupancy(b.id),
-          tasks: this.tasks.openTasks(b.id),
-          alerts: await this.alerts.list(b.id, 'open'),
-        })),
-      ),
+      branches: this.config.branches.map((b, i) => ({
+        id: b.id,
+        name: b.name,
+        devices: this.devices.list(b.id).map((d) => ({ ...d })),
+        queues: this.state.queues(b.id),
+        occupancy: this.state.occupancy(b.id),
+        tasks: this.tasks.openTasks(b.id).map((t) => ({ ...t })),
+        alerts: alerts[i],
+      })),
     };
   }
 }

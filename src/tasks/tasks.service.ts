@@ -69,6 +69,8 @@ export class TasksService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly ackTimers = new Map<string, NodeJS.Timeout>();
   private readonly expiryTimers = new Map<string, NodeJS.Timeout>();
   private readonly lastAssigned = new Map<string, number>();
+  /** Tasks taken from a device while it was offline, to cancel on it when it reconnects. */
+  private readonly movedWhileAway = new Map<string, Set<string>>();
   private readonly branchQueue = new KeyedQueue();
   private closing = false;
 
@@ -164,7 +166,9 @@ export class TasksService implements OnApplicationBootstrap, OnModuleDestroy {
         throw new Rejection('invalid-transition', `task ${ack.taskId} is already ${closed.state}`);
       }
       if (task.deviceId !== ack.deviceId) throw new Rejection('not-task-holder', `task ${ack.taskId} is not held by ${ack.deviceId}`);
-      if (ack.state === task.state) return; // a QoS 1 redelivery
+      // The same or an earlier step again (`accepted` once `started`): a QoS 1 redelivery.
+      const order = ['dispatched', 'accepted', 'started'];
+      if (ack.state === task.state || (order.includes(ack.state) && order.indexOf(ack.state) < order.indexOf(task.state))) return;
       if (!NEXT_ON_ACK[ack.state]?.includes(task.state as TaskState)) {
         throw new Rejection('invalid-transition', `task ${ack.taskId} is ${task.state}; "${ack.state}" cannot follow`);
       }
@@ -253,11 +257,22 @@ export class TasksService implements OnApplicationBootstrap, OnModuleDestroy {
     this.arm(task);
   }
 
+  /**
+   * A device that went away may still be working on what it held: when it is back, it hears `cancel` for
+   * each task that was moved meanwhile (unless the task came back to it).
+   */
+  private async cancelMovedWhileAway(branchId: string, deviceId: string): Promise<void> {
+    const moved = this.movedWhileAway.get(deviceId);
+    this.movedWhileAway.delete(deviceId);
+    for (const taskId of moved ?? []) if (this.open.get(taskId)?.deviceId !== deviceId) await this.sendCancel(branchId, deviceId, taskId);
+  }
+
   /** The device lost the task (no ack in time, rejected, went away): tell it to stop, and find another. */
   private async giveBack(task: TaskRecord, cause: string, cancelDevice: boolean): Promise<void> {
     const deviceId = task.deviceId!;
     this.disarmAck(task);
     if (cancelDevice) await this.sendCancel(task.branchId, deviceId, task.id);
+    if (!this.broker.isOnline(deviceId)) this.movedWhileAway.set(deviceId, new Set([...(this.movedWhileAway.get(deviceId) ?? []), task.id]));
     task.triedDevices = [...new Set([...task.triedDevices, deviceId])];
     task.deviceId = null;
     task.ackDeadline = null;
@@ -310,7 +325,12 @@ export class TasksService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async onPresence(e: HubEventMap['presence']): Promise<void> {
-    if (e.online) return this.serial(e.branchId, () => this.dispatchWaiting(e.branchId));
+    if (e.online) {
+      return this.serial(e.branchId, async () => {
+        await this.cancelMovedWhileAway(e.branchId, e.deviceId);
+        await this.dispatchWaiting(e.branchId);
+      });
+    }
     return this.serial(e.branchId, () => this.releaseDevice(e.deviceId, `${e.deviceId} went offline`));
   }
 
