@@ -1,6 +1,6 @@
 import { AlertsService } from '../src/alerts/alerts.service.js';
 import type { Fleet } from '../device-sims/fleet.js';
-import { eventually, startTestHub, type TestHub } from './support/hub.js';
+import { eventually, startTestHub, testConfig, type TestHub } from './support/hub.js';
 import { fleetOn } from './support/fleet.js';
 
 type Alert = { id: string; type: string; subject: string; open: boolean; message: string; clearedAt: string | null };
@@ -37,6 +37,26 @@ describe('device health alerts', () => {
     await screen.report('idle');
     await eventually(async () => (await downAlerts('?state=open')).length === 0, 3000, 'cleared');
     expect(await downAlerts()).toHaveLength(1);
+  });
+});
+
+describe('after a hub restart', () => {
+  it('raises device-down for a device that was connected before and is not back within deviceReturnSec', async () => {
+    let hub = await startTestHub(testConfig({ rules: { deviceReturnSec: 0.8 } }));
+    let fleet = await fleetOn(hub, { only: ['robot-1', 'robot-2'] });
+    hub = await hub.restart();
+    await fleet.disconnect();
+    try {
+      fleet = await fleetOn(hub, { only: ['robot-2'] });
+      const alerts = await eventually(async () => {
+        const open = ((await hub.api('GET', '/api/branches/br-1/alerts?state=open')).body as Alert[]).filter((a) => a.type === 'device-down');
+        return open.length > 0 && open;
+      }, 3000, 'device-down for robot-1');
+      expect(alerts.map((a) => [a.subject, a.message])).toEqual([['robot-1', 'robot robot-1 did not come back after the hub restarted']]);
+    } finally {
+      await fleet.disconnect();
+      await hub.close();
+    }
   });
 });
 

@@ -10,6 +10,8 @@ export const RULE_DEFAULTS = {
   postEmptyMin: 3,
   ackTimeoutSec: 5,
   maxAttempts: 3,
+  /** Extension: after a hub restart, a device that was connected before and is not back by then is `device-down`. */
+  deviceReturnSec: 60,
 } as const;
 
 const id = (max: number) =>
@@ -29,6 +31,7 @@ const rulesSchema = z
     postEmptyMin: positive,
     ackTimeoutSec: positive,
     maxAttempts: z.number().int().min(1).max(20),
+    deviceReturnSec: positive,
   })
   .partial()
   .default({})

@@ -16,6 +16,8 @@ import type { DeviceView } from './device-view.js';
 export class DevicesService implements OnApplicationBootstrap {
   private readonly devices = new Map<string, DeviceView>();
   private readonly writes = new KeyedQueue();
+  /** Devices that were connected when the hub last stopped (or died): they are expected back. */
+  readonly connectedBeforeStart = new Set<string>();
 
   constructor(
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
@@ -33,6 +35,7 @@ export class DevicesService implements OnApplicationBootstrap {
     const now = new Date().toISOString();
     for (const { branch, device } of indexDevices(this.config).values()) {
       const r = stored.get(device.id);
+      if (r?.online) this.connectedBeforeStart.add(device.id);
       const view: DeviceView = {
         id: device.id,
         branchId: branch.id,
