@@ -20,7 +20,7 @@ describe('branch summary: waiting tickets, estimated wait, occupancy', () => {
     await screen.subscribeAsync('branch/br-1/summary', { qos: 1 });
   });
   afterAll(async () => {
-    await screen.endAsync();
+    await screen.endAsync(true);
     await fleet.disconnect();
     await hub.close();
   });
@@ -72,5 +72,23 @@ describe('branch summary: waiting tickets, estimated wait, occupancy', () => {
     expect(seen.length).toBe(count + 1);
     await eventually(() => events.some((e) => e.branchId === 'br-1' && e.occupancy.entrance === 3), 3000, 'socket summary');
     socket.close();
+  });
+
+  it('keeps waiting tickets, open counters and observed service times across a restart (not occupancy)', async () => {
+    const before = latest();
+    await fleet.disconnect();
+    hub = await hub.restart();
+    fleet = await fleetOn(hub, { only: ['qms-1', 'cam-1'] });
+    const again = await mqtt.connectAsync(hub.mqttUrl, { clientId: 'screen-1', username: 'screen-1', password: 's-screen-1', reconnectPeriod: 0 });
+    try {
+      const retained = new Promise<Summary>((resolve) => again.on('message', (_t, p) => resolve(JSON.parse(p.toString()))));
+      await again.subscribeAsync('branch/br-1/summary', { qos: 1 });
+      const after = await retained;
+      expect(after.waiting).toEqual(before.waiting);
+      expect(after.estimatedWaitMin).toEqual(before.estimatedWaitMin);
+      expect(after.occupancy).toEqual({});
+    } finally {
+      await again.endAsync();
+    }
   });
 });

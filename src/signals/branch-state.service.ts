@@ -1,5 +1,8 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Repository } from 'typeorm';
 import { BrokerService } from '../broker/broker.service.js';
+import { SettingRecord } from '../persistence/entities.js';
 import { HUB_CONFIG } from '../config/config.module.js';
 import type { HubConfig } from '../config/config.schema.js';
 import { topics } from '../contracts/topics.js';
@@ -27,6 +30,8 @@ export interface BranchSummary {
   ts: string;
 }
 
+const storeKey = (branchId: string) => `queues:${branchId}`;
+
 interface ServiceQueue {
   waiting: { ticket: string; issuedAt: string }[];
   called: Map<string, number>;
@@ -34,10 +39,15 @@ interface ServiceQueue {
   times: ServiceTimes;
 }
 
+/** What survives a restart: tickets are facts the queue system will not announce again. Occupancy is not kept (cameras refresh it). */
+interface StoredQueues {
+  [service: string]: { waiting: ServiceQueue['waiting']; called: [string, number][]; openCounters: number | null; samples: number[] };
+}
+
 /**
  * What the branch looks like now: tickets waiting per service with their estimated wait, and people per
- * zone. Publishes the retained summary whenever what it says changes. Held in memory: after a restart
- * it refills as the queue system and cameras report.
+ * zone. Publishes the retained summary whenever what it says changes. Queues are stored after every
+ * change and restored at start-up.
  */
 @Injectable()
 export class BranchStateService implements OnApplicationBootstrap {
@@ -48,6 +58,7 @@ export class BranchStateService implements OnApplicationBootstrap {
 
   constructor(
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
+    @InjectRepository(SettingRecord) private readonly settings: Repository<SettingRecord>,
     private readonly broker: BrokerService,
     private readonly events: HubEvents,
   ) {
@@ -62,9 +73,21 @@ export class BranchStateService implements OnApplicationBootstrap {
     });
   }
 
-  /** Screens find a summary (all zeros) from the start. */
+  /** Queues as they were before the restart; screens find a summary from the start. */
   async onApplicationBootstrap(): Promise<void> {
-    for (const b of this.config.branches) await this.publishIfChanged(b.id);
+    for (const b of this.config.branches) {
+      const row = await this.settings.findOneBy({ key: storeKey(b.id) });
+      const stored: StoredQueues = row ? JSON.parse(row.value) : {};
+      for (const [service, q] of this.queueState.get(b.id)!) {
+        const s = stored[service];
+        if (!s) continue;
+        q.waiting = s.waiting;
+        q.called = new Map(s.called);
+        q.openCounters = s.openCounters;
+        q.times = new ServiceTimes(b.services.find((x) => x.id === service)!.avgServiceMin, s.samples);
+      }
+      await this.publishIfChanged(b.id);
+    }
   }
 
   queues(branchId: string): Record<string, QueueState> {
@@ -110,7 +133,15 @@ export class BranchStateService implements OnApplicationBootstrap {
         if (e.event === 'served' && calledAt !== undefined) q.times.observe((e.at.getTime() - calledAt) / 60_000);
       }
     }
+    await this.publishes.run(e.branchId, () => this.store(e.branchId));
     await this.publishIfChanged(e.branchId);
+  }
+
+  private store(branchId: string): Promise<unknown> {
+    const stored: StoredQueues = Object.fromEntries(
+      [...this.queueState.get(branchId)!].map(([service, q]) => [service, { waiting: q.waiting, called: [...q.called], openCounters: q.openCounters, samples: q.times.samples }]),
+    );
+    return this.settings.save({ key: storeKey(branchId), value: JSON.stringify(stored) });
   }
 
   /** Computed when its turn comes, so a later change is never overwritten by an earlier summary. */

@@ -8,9 +8,11 @@ export const MIN_SAMPLES = 5;
 export const SAMPLE_WINDOW = 20;
 
 export class ServiceTimes {
-  private readonly samples: number[] = [];
-
-  constructor(private readonly configuredMin: number) {}
+  constructor(
+    private readonly configuredMin: number,
+    /** Minutes per served customer, oldest first: kept across restarts. */
+    readonly samples: number[] = [],
+  ) {}
 
   /** One customer served: minutes from being called to being served. */
   observe(minutes: number): void {
