@@ -1,6 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
 import type { Fleet } from '../device-sims/fleet.js';
-import { hashPassword } from '../src/dashboard/auth.service.js';
+import { AuthService, hashPassword } from '../src/dashboard/auth.service.js';
 import { eventually, startTestHub, testConfig, type TestHub } from './support/hub.js';
 import { fleetOn, taskReaches, workTakes } from './support/fleet.js';
 
@@ -123,6 +123,17 @@ describe('lobby-manager API: REST and Socket.IO /dashboard', () => {
         expect(err.message).toMatch(/unauthorized/);
       }
       expect((await hub.api('GET', '/api/health', undefined, null)).status).toBe(200);
+    });
+
+    it('refuses commands once the token has expired, and disconnects the socket', async () => {
+      const token = hub.running.app.get(AuthService).issue('lobby', 300);
+      const s = connect({ token });
+      await new Promise((r) => s.once('snapshot', r));
+      expect(await command(s, 'cancel', { taskId: 'x' })).toMatchObject({ ok: false, error: expect.stringMatching(/no task/) });
+      await new Promise((r) => setTimeout(r, 400));
+      const gone = new Promise((r) => s.once('disconnect', r));
+      expect(await command(s, 'cancel', { taskId: 'x' })).toMatchObject({ ok: false, error: expect.stringMatching(/expired/) });
+      await gone;
     });
 
     it('sends a snapshot on connect with devices, queues, occupancy, open tasks and open alerts', async () => {

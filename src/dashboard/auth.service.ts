@@ -61,7 +61,12 @@ export class AuthService implements OnModuleInit {
   async login(username: string, password: string): Promise<string | null> {
     const manager = this.config.managers.find((m) => m.username === username);
     if (!(await verifyPassword(manager, password))) return null;
-    const body = Buffer.from(JSON.stringify({ sub: username, exp: Date.now() + TOKEN_TTL_MS })).toString('base64url');
+    return this.issue(username);
+  }
+
+  /** A signed token for a manager, valid for `ttlMs`. */
+  issue(username: string, ttlMs = TOKEN_TTL_MS): string {
+    const body = Buffer.from(JSON.stringify({ sub: username, exp: Date.now() + ttlMs })).toString('base64url');
     return `${body}.${this.sign(body)}`;
   }
 

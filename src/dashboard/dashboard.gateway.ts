@@ -61,7 +61,7 @@ export class DashboardGateway implements OnGatewayInit, OnGatewayConnection {
 
   @SubscribeMessage('dispatch')
   dispatch(@MessageBody() body: unknown, @ConnectedSocket() socket: Socket): Promise<Answer> {
-    return this.answer(async () => {
+    return this.answer(socket, async () => {
       const { branchId, ...rest } = (body ?? {}) as { branchId?: unknown };
       if (typeof branchId !== 'string' || !this.config.branches.some((b) => b.id === branchId)) {
         throw new Rejection('invalid-payload', 'branchId: unknown branch');
@@ -73,15 +73,20 @@ export class DashboardGateway implements OnGatewayInit, OnGatewayConnection {
 
   @SubscribeMessage('cancel')
   cancel(@MessageBody() body: unknown, @ConnectedSocket() socket: Socket): Promise<Answer> {
-    return this.answer(async () => ({ task: await this.tasks.cancel(parseOrReject(cancelCommand, body ?? {}).taskId, `manager:${socket.data.manager}`) }));
+    return this.answer(socket, async () => ({ task: await this.tasks.cancel(parseOrReject(cancelCommand, body ?? {}).taskId, `manager:${socket.data.manager}`) }));
   }
 
   @SubscribeMessage('ackAlert')
   ackAlert(@MessageBody() body: unknown, @ConnectedSocket() socket: Socket): Promise<Answer> {
-    return this.answer(async () => ({ alert: await this.alerts.acknowledge(parseOrReject(ackAlertCommand, body ?? {}).alertId, socket.data.manager) }));
+    return this.answer(socket, async () => ({ alert: await this.alerts.acknowledge(parseOrReject(ackAlertCommand, body ?? {}).alertId, socket.data.manager) }));
   }
 
-  private async answer(work: () => Promise<Record<string, unknown>>): Promise<Answer> {
+  /** Runs a command for a socket whose token is still valid; an expired one is told so and disconnected. */
+  private async answer(socket: Socket, work: () => Promise<Record<string, unknown>>): Promise<Answer> {
+    if (!this.auth.verify(socket.handshake.auth?.token)) {
+      setImmediate(() => socket.disconnect(true));
+      return { ok: false, error: 'unauthorized: token expired, log in again' };
+    }
     try {
       return { ok: true, ...(await work()) };
     } catch (e) {
