@@ -18,9 +18,6 @@ const id = (max: number) =>
   z.string().regex(new RegExp(`^[a-z0-9-]{1,${max}}$`), `must match [a-z0-9-]{1,${max}}`);
 const positive = z.number().positive();
 
-export const DEVICE_KINDS = ['robot', 'screen', 'kiosk', 'sensor', 'queue'] as const;
-export type KnownDeviceKind = (typeof DEVICE_KINDS)[number];
-
 const rulesSchema = z
   .strictObject({
     greetCooldownSec: z.number().nonnegative(),
@@ -67,18 +64,17 @@ const campaignSchema = z.object({
   services: z.array(z.string()).default([]),
 });
 
-const branchSchema = z
-  .strictObject({
-    id: id(32),
-    name: z.string().min(1),
-    zones: z.array(zoneSchema).min(1),
-    services: z.array(serviceSchema).default([]),
-    devices: z.array(deviceSchema).default([]),
-    campaigns: z.array(campaignSchema).default([]),
-    /** Staff posts watched by sensors. Optional: when listed, a `post` message naming another is rejected. */
-    posts: z.array(id(64)).optional(),
-    rules: rulesSchema,
-  });
+const branchSchema = z.strictObject({
+  id: id(32),
+  name: z.string().min(1),
+  zones: z.array(zoneSchema).min(1),
+  services: z.array(serviceSchema).default([]),
+  devices: z.array(deviceSchema).default([]),
+  campaigns: z.array(campaignSchema).default([]),
+  /** Staff posts watched by sensors. Optional: when listed, a `post` message naming another is rejected. */
+  posts: z.array(id(64)).optional(),
+  rules: rulesSchema,
+});
 
 const managerSchema = z
   .object({
@@ -105,19 +101,15 @@ const serverSchema = z
   })
   .prefault({});
 
-export const hubConfigSchema = z
-  .strictObject({
-    server: serverSchema,
-    managers: z.array(managerSchema).min(1),
-    branches: z.array(branchSchema).min(1),
-  });
+export const hubConfigSchema = z.strictObject({
+  server: serverSchema,
+  managers: z.array(managerSchema).min(1),
+  branches: z.array(branchSchema).min(1),
+});
 
 export type HubConfig = z.output<typeof hubConfigSchema>;
 export type BranchConfig = HubConfig['branches'][number];
 export type DeviceConfig = BranchConfig['devices'][number];
-export type ZoneConfig = BranchConfig['zones'][number];
-export type ServiceConfig = BranchConfig['services'][number];
-export type CampaignConfig = BranchConfig['campaigns'][number];
 export type Rules = BranchConfig['rules'];
 export type ManagerConfig = HubConfig['managers'][number];
 

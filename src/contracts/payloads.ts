@@ -79,10 +79,6 @@ export const uplinkSchemas = {
   event: eventPayload,
 } as const;
 
-export type StatePayload = z.output<typeof statePayload>;
-export type FootfallPayload = z.output<typeof footfallPayload>;
-export type OccupancyPayload = z.output<typeof occupancyPayload>;
-export type PostPayload = z.output<typeof postPayload>;
 export type QueuePayload = z.output<typeof queuePayload>;
 export type AckPayload = z.output<typeof ackPayload>;
 
@@ -103,6 +99,3 @@ export interface ErrorPayload {
   detail: string;
   topic: string;
 }
-
-export const presencePayload = z.object({ online: z.boolean(), since: z.iso.datetime() });
-export type PresencePayload = z.output<typeof presencePayload>;

@@ -21,7 +21,6 @@ export const PROMOTION_PRIORITY = DEFAULT_PRIORITY.promote;
 export const TASK_STATES = ['created', 'dispatched', 'accepted', 'started', 'completed', 'rejected', 'failed', 'expired', 'cancelled'] as const;
 export type TaskState = (typeof TASK_STATES)[number];
 export const OPEN_TASK_STATES: readonly TaskState[] = ['created', 'dispatched', 'accepted', 'started'];
-export const isOpenTaskState = (s: TaskState) => OPEN_TASK_STATES.includes(s);
 
 /** A task as sent on `cmd` (QoS 1). */
 export interface TaskCommand {
