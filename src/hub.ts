@@ -26,7 +26,10 @@ export async function startHub(config: HubConfig, opts: { logLevel?: LogLevel | 
   const level = opts.logLevel ?? 'log';
   const logger = new ConsoleLogger({ json: opts.json, logLevels: level === 'silent' ? [] : LEVELS.slice(0, LEVELS.indexOf(level) + 1) });
   const dataSource = await openDatabase(config.server);
-  const app = await NestFactory.create(AppModule.forRoot(config, dataSource), { logger, abortOnError: false });
+  const app = await NestFactory.create(AppModule.forRoot(config, dataSource), { logger, abortOnError: false }).catch(async (e: unknown) => {
+    await dataSource.destroy();
+    throw e;
+  });
   try {
     app.connectMicroservice({ strategy: app.get(BrokerTransport) }, { inheritAppConfig: true });
     await app.startAllMicroservices();
