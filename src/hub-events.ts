@@ -1,11 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { AckPayload, DeviceStatus, QueuePayload } from './contracts/payloads.js';
-import type { DeviceView } from './devices/device-view.js';
-import type { AlertRecord, TaskRecord } from './persistence/entities.js';
-import type { BranchSummary } from './signals/branch-state.service.js';
+import type { AlertType } from './alerts/alert-types.js';
+import type { AckPayload, DeviceStatus, ErrorCode, QueuePayload } from './contracts/payloads.js';
+import type { AlertView, BranchSummary, DeviceView, Task } from './contracts/views.js';
 
-/** Every in-process domain event, named and typed once. Each carries its branch. */
+/** Every in-process domain event, named and typed once. Each carries its branch; payloads are plain objects. */
 export interface HubEventMap {
+  // Signals: from the broker (presence) and ingest (the rest); each is handled by its branch's owner.
   presence: { branchId: string; deviceId: string; online: boolean; since: Date };
   deviceState: { branchId: string; deviceId: string; status: DeviceStatus; zone?: string; battery?: number; at: Date };
   footfall: { branchId: string; deviceId: string; zone: string; direction: 'in' | 'out'; count: number; segment?: string; at: Date };
@@ -13,10 +13,16 @@ export interface HubEventMap {
   post: { branchId: string; deviceId: string; post: string; staffed: boolean; at: Date };
   queue: { branchId: string; deviceId: string; at: Date } & QueuePayload;
   ack: { branchId: string; deviceId: string; at: Date; topic: string } & AckPayload;
-  /** Something the dashboard shows changed. */
+  /** A signal that passed validation but was refused by its owner (an ack for an unknown task): ingest answers it. */
+  signalRejected: { branchId: string; deviceId: string; topic: string; code: ErrorCode; detail: string };
+  /** A flow or the task lifecycle asks for an alert; alerts raises it once per open condition. */
+  alertRaise: { branchId: string; type: AlertType; subject: string; message: string; data: Record<string, unknown> };
+  /** The condition behind an alert ended. */
+  alertClear: { branchId: string; type: AlertType; subject: string };
+  // What the dashboard shows changed.
   deviceChanged: { branchId: string; device: DeviceView };
-  taskChanged: { branchId: string; task: TaskRecord };
-  alertChanged: { branchId: string; alert: AlertRecord };
+  taskChanged: { branchId: string; task: Task };
+  alertChanged: { branchId: string; alert: AlertView };
   summary: { branchId: string; summary: BranchSummary };
 }
 export type HubEventName = keyof HubEventMap;

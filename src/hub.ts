@@ -2,9 +2,10 @@ import 'reflect-metadata';
 import { ConsoleLogger, type INestApplication, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Server as HttpServer } from 'node:http';
-import { AppModule } from './app.module.js';
+import { AppModule, clockFor } from './app.module.js';
 import { BrokerService } from './broker/broker.service.js';
 import { BrokerTransport } from './broker/broker.transport.js';
+import type { Clock } from './clock/clock.js';
 import type { HubConfig } from './config/config.schema.js';
 import { StartupError } from './config/load-config.js';
 import { openDatabase } from './persistence/data-source.js';
@@ -13,6 +14,8 @@ export interface RunningHub {
   app: INestApplication;
   mqttPort: number;
   httpPort: number;
+  /** The hub's clock (contract section 9). */
+  clock: Clock;
   close(): Promise<void>;
 }
 
@@ -26,7 +29,8 @@ export async function startHub(config: HubConfig, opts: { logLevel?: LogLevel | 
   const level = opts.logLevel ?? 'log';
   const logger = new ConsoleLogger({ json: opts.json, logLevels: level === 'silent' ? [] : LEVELS.slice(0, LEVELS.indexOf(level) + 1) });
   const dataSource = await openDatabase(config.server);
-  const app = await NestFactory.create(AppModule.forRoot(config, dataSource), { logger, abortOnError: false }).catch(async (e: unknown) => {
+  const clock = clockFor(config.server);
+  const app = await NestFactory.create(AppModule.forRoot(config, dataSource, clock), { logger, abortOnError: false }).catch(async (e: unknown) => {
     await dataSource.destroy();
     throw e;
   });
@@ -38,7 +42,7 @@ export async function startHub(config: HubConfig, opts: { logLevel?: LogLevel | 
     const mqttPort = await broker.listenTcp(config.server.mqttPort);
     broker.attachWebSocket(app.getHttpServer() as HttpServer);
     const httpPort = await listenHttp(app.getHttpServer() as HttpServer, config.server.httpPort);
-    return { app, mqttPort, httpPort, close: () => app.close() };
+    return { app, mqttPort, httpPort, clock, close: () => app.close() };
   } catch (e) {
     await app.close().catch(() => undefined);
     throw e;

@@ -78,7 +78,7 @@ describe('persistence', () => {
     it('keeps an alert whose message is longer than its column (a device failure reason of 500 characters)', async () => {
       const hub = await startTestHub(testConfig({ server: { dbUrl: `${PG}/${db}` } }));
       try {
-        const alert = await hub.running.app.get(AlertsService).raise('br-1', 'task-failed', 't-long', `greet task failed on robot-1: ${'x'.repeat(500)}`);
+        const alert = await hub.running.app.get(AlertsService).raise({ branchId: 'br-1', type: 'task-failed', subject: 't-long', message: `greet task failed on robot-1: ${'x'.repeat(500)}`, data: {} });
         expect(alert.message).toHaveLength(500);
         expect((await hub.api('GET', '/api/branches/br-1/alerts?state=open')).body).toContainEqual(expect.objectContaining({ subject: 't-long' }));
       } finally {

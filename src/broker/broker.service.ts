@@ -1,15 +1,17 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { Aedes, type AedesPublishPacket, type AuthenticateError, type Client } from 'aedes';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { timingSafeEqual } from 'node:crypto';
 import { WebSocketServer, createWebSocketStream } from 'ws';
+import { CLOCK, dateOf, type Clock } from '../clock/clock.js';
 import { HUB_CONFIG } from '../config/config.module.js';
 import type { HubConfig } from '../config/config.schema.js';
 import { indexDevices, type DeviceEntry } from '../config/directory.js';
 import { StartupError } from '../config/load-config.js';
 import { DEVICE_UPLINK, parseDeviceTopic, topics } from '../contracts/topics.js';
+import { DeviceRepository } from '../devices/device.repository.js';
 import { HubEvents } from '../hub-events.js';
 import { KeyedQueue } from '../keyed-queue.js';
 import { MetricsService } from '../observability/metrics.service.js';
@@ -23,10 +25,11 @@ const WS_PATH = '/mqtt';
 /**
  * The embedded MQTT broker (aedes) on TCP and on WebSocket at /mqtt of the HTTP server: authentication
  * by device secret, the ACL of contract section 3, presence from the broker's own connection events,
- * and the one port through which the hub publishes. Nothing else touches aedes.
+ * and the one port through which the hub publishes. Nothing else touches aedes, and nothing else
+ * publishes presence.
  */
 @Injectable()
-export class BrokerService implements OnModuleInit, OnModuleDestroy {
+export class BrokerService implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(BrokerService.name);
   private readonly devices: Map<string, DeviceEntry>;
   private aedes!: Aedes;
@@ -40,12 +43,15 @@ export class BrokerService implements OnModuleInit, OnModuleDestroy {
   private readonly pending = new Set<Promise<void>>();
   /** aedes hands over the packets of one socket read concurrently; a device's messages are still handled in the order it sent them. */
   private readonly inOrder = new KeyedQueue();
+  private readonly presenceOrder = new KeyedQueue();
   private stopping = false;
 
   constructor(
     @Inject(HUB_CONFIG) config: HubConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
     private readonly events: HubEvents,
     private readonly metrics: MetricsService,
+    private readonly stored: DeviceRepository,
   ) {
     this.devices = indexDevices(config);
   }
@@ -73,6 +79,20 @@ export class BrokerService implements OnModuleInit, OnModuleDestroy {
     this.aedes.on('clientDisconnect', (client) => this.track(this.disconnected(client)));
     this.aedes.on('clientError', (client, err) => this.logger.debug(`client ${client?.id}: ${err.message}`));
     this.aedes.on('connectionError', (client, err) => this.logger.debug(`connection ${client?.id}: ${err.message}`));
+  }
+
+  /**
+   * Nobody is connected yet: every device's retained presence says offline, since it was last seen
+   * going (or since now, for one that was connected when the hub stopped).
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    const last = new Map((await this.stored.all()).map((r) => [r.id, r]));
+    const now = dateOf(this.clock).toISOString();
+    for (const { branch, device } of this.devices.values()) {
+      const r = last.get(device.id);
+      const since = r && !r.online && r.since ? r.since : now;
+      await this.publish(topics.presence(branch.id, device.id), { online: false, since }, { qos: 1, retain: true });
+    }
   }
 
   /** Where device publishes go (the microservice transport). */
@@ -114,6 +134,11 @@ export class BrokerService implements OnModuleInit, OnModuleDestroy {
         (err) => (err ? reject(err) : resolve()),
       ),
     );
+  }
+
+  /** Resolves when every device message and presence change received so far has been handled. */
+  async settled(): Promise<void> {
+    await Promise.all([...this.pending, this.inOrder.drain(), this.presenceOrder.drain()]);
   }
 
   isOnline(deviceId: string): boolean {
@@ -206,13 +231,17 @@ export class BrokerService implements OnModuleInit, OnModuleDestroy {
     await this.presence(entry, false);
   }
 
-  /** Publishes retained presence for a device and tells the hub. Also used at start-up for every configured device. */
-  async presence(entry: DeviceEntry, online: boolean, since = new Date()): Promise<void> {
+  /**
+   * Tells the hub, then publishes retained presence: whoever sees the retained message finds the
+   * registry already saying the same. One device's changes run one at a time, in the broker's order.
+   */
+  private presence(entry: DeviceEntry, online: boolean): Promise<void> {
+    const since = dateOf(this.clock);
     const branchId = entry.branch.id;
     this.metrics.connectedDevices.set({ branch: branchId }, [...this.connections.keys()].filter((id) => this.devices.get(id)?.branch.id === branchId).length);
-    if (!this.aedes.closed) {
-      await this.publish(topics.presence(branchId, entry.device.id), { online, since: since.toISOString() }, { qos: 1, retain: true });
-    }
-    await this.events.emit('presence', { branchId, deviceId: entry.device.id, online, since });
+    return this.presenceOrder.run(entry.device.id, async () => {
+      await this.events.emit('presence', { branchId, deviceId: entry.device.id, online, since });
+      if (!this.aedes.closed) await this.publish(topics.presence(branchId, entry.device.id), { online, since: since.toISOString() }, { qos: 1, retain: true });
+    });
   }
 }

@@ -98,6 +98,10 @@ const serverSchema = z
     httpPort: port.default(3000),
     dataDir: z.string().min(1).default('./data'),
     dbUrl: z.string().min(1).optional(),
+    /** Hub seconds per real second (contract section 9). */
+    timeScale: z.coerce.number().positive().max(100_000).default(1),
+    /** What the hub's clock shows at start-up; default the real time. */
+    clockStart: z.iso.datetime({ offset: true }).optional(),
   })
   .prefault({});
 

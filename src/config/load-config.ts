@@ -12,6 +12,8 @@ const ENV_OVERRIDES = {
   HUB_HTTP_PORT: 'httpPort',
   HUB_DATA_DIR: 'dataDir',
   HUB_DB_URL: 'dbUrl',
+  HUB_TIME_SCALE: 'timeScale',
+  HUB_CLOCK_START: 'clockStart',
 } as const;
 
 /** Reads the YAML file named by HUB_CONFIG (default config/hub.yaml), applies env overrides, validates once. */

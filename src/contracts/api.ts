@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AlertView, BranchSummary, DeviceView, QueueView, Task } from './views.js';
 
 /** Lobby-manager API bodies and socket commands (contract section 6). */
 export const loginRequest = z.object({ username: z.string().min(1), password: z.string().min(1) });
@@ -6,3 +7,33 @@ export const taskStateFilter = z.enum(['created', 'dispatched', 'accepted', 'sta
 export const alertStateFilter = z.enum(['open', 'closed']).optional();
 export const cancelCommand = z.object({ taskId: z.string().min(1) });
 export const ackAlertCommand = z.object({ alertId: z.string().min(1) });
+
+/** A socket command's answer, through the Socket.IO ack callback. */
+export type CommandAnswer = ({ ok: true } & Record<string, unknown>) | { ok: false; error: string };
+type Command = (body: unknown, answer: (a: CommandAnswer) => void) => void;
+
+export interface BranchSnapshot {
+  id: string;
+  name: string;
+  devices: DeviceView[];
+  queues: Record<string, QueueView>;
+  occupancy: Record<string, number>;
+  tasks: Task[];
+  alerts: AlertView[];
+}
+
+/** Socket.IO `/dashboard`, hub → tablet (contract section 6). Every live event carries its `branchId`. */
+export interface ServerToClientEvents {
+  snapshot: (s: { branches: BranchSnapshot[] }) => void;
+  device: (d: DeviceView) => void;
+  task: (t: Task) => void;
+  alert: (a: AlertView) => void;
+  summary: (s: BranchSummary & { branchId: string }) => void;
+}
+
+/** Socket.IO `/dashboard`, tablet → hub: commands answered through the ack callback. */
+export interface ClientToServerEvents {
+  dispatch: Command;
+  cancel: Command;
+  ackAlert: Command;
+}

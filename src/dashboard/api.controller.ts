@@ -57,8 +57,8 @@ export class ApiController {
   @UseGuards(BearerGuard)
   dispatch(@Param('b') b: string, @Body() body: unknown, @Req() req: AuthedRequest) {
     const branchId = this.branch(b);
-    const { deviceId, ...rest } = parseOrReject(dispatchRequest, body ?? {});
-    return this.tasks.create({ branchId, ...rest, deviceId, origin: `manager:${req.manager}` });
+    const request = parseOrReject(dispatchRequest, body ?? {});
+    return this.tasks.create(branchId, { ...request, origin: `manager:${req.manager}` });
   }
 
   @Get('tasks/:id')

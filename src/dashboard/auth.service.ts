@@ -1,12 +1,11 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
 import bcrypt from 'bcryptjs';
 import { createHmac, randomBytes, scrypt as scryptCb, scryptSync, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
-import type { Repository } from 'typeorm';
+import { CLOCK, type Clock } from '../clock/clock.js';
 import { HUB_CONFIG } from '../config/config.module.js';
 import type { HubConfig, ManagerConfig } from '../config/config.schema.js';
-import { SettingRecord } from '../persistence/entities.js';
+import { SettingRepository } from '../persistence/setting.repository.js';
 
 /** A shift and a bit: the tablet logs in once a day. */
 const TOKEN_TTL_MS = 12 * 3600_000;
@@ -45,16 +44,12 @@ export class AuthService implements OnModuleInit {
 
   constructor(
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
-    @InjectRepository(SettingRecord) private readonly settings: Repository<SettingRecord>,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly settings: SettingRepository,
   ) {}
 
   async onModuleInit(): Promise<void> {
-    let row = await this.settings.findOneBy({ key: SECRET_KEY });
-    if (!row) {
-      await this.settings.createQueryBuilder().insert().values({ key: SECRET_KEY, value: randomBytes(32).toString('hex') }).orIgnore().execute();
-      row = await this.settings.findOneByOrFail({ key: SECRET_KEY });
-    }
-    this.secret = Buffer.from(row.value, 'hex');
+    this.secret = Buffer.from(await this.settings.getOrCreate(SECRET_KEY, () => randomBytes(32).toString('hex')), 'hex');
   }
 
   /** A token for valid credentials, else null. */
@@ -64,9 +59,10 @@ export class AuthService implements OnModuleInit {
     return this.issue(username);
   }
 
-  /** A signed token for a manager, valid for `ttlMs`. */
+  /** A signed token for a manager, valid for `ttlMs` of real time (a simulated day at 60× must not log the tablet out). */
   issue(username: string, ttlMs = TOKEN_TTL_MS): string {
-    const body = Buffer.from(JSON.stringify({ sub: username, exp: Date.now() + ttlMs })).toString('base64url');
+    const hubMs = ttlMs * this.config.server.timeScale;
+    const body = Buffer.from(JSON.stringify({ sub: username, exp: this.clock.now() + hubMs })).toString('base64url');
     return `${body}.${this.sign(body)}`;
   }
 
@@ -81,7 +77,7 @@ export class AuthService implements OnModuleInit {
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) return null;
     try {
       const { sub, exp } = JSON.parse(Buffer.from(body, 'base64url').toString());
-      return typeof sub === 'string' && typeof exp === 'number' && exp > Date.now() && this.config.managers.some((m) => m.username === sub) ? sub : null;
+      return typeof sub === 'string' && typeof exp === 'number' && exp > this.clock.now() && this.config.managers.some((m) => m.username === sub) ? sub : null;
     } catch {
       return null;
     }

@@ -2,31 +2,32 @@ import { Inject, Logger } from '@nestjs/common';
 import { ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway, WebSocketServer, type OnGatewayConnection, type OnGatewayInit } from '@nestjs/websockets';
 import type { Namespace, Socket } from 'socket.io';
 import { AlertsService } from '../alerts/alerts.service.js';
+import { Branches } from '../branch/branches.service.js';
 import { HUB_CONFIG } from '../config/config.module.js';
 import type { HubConfig } from '../config/config.schema.js';
-import { ackAlertCommand, cancelCommand } from '../contracts/api.js';
+import { ackAlertCommand, cancelCommand, type BranchSnapshot, type ClientToServerEvents, type CommandAnswer, type ServerToClientEvents } from '../contracts/api.js';
 import { Rejection } from '../contracts/rejection.js';
 import { dispatchRequest } from '../contracts/tasks.js';
 import { parseOrReject } from '../contracts/validate.js';
 import { DevicesService } from '../devices/devices.service.js';
 import { HubEvents } from '../hub-events.js';
-import { BranchStateService } from '../signals/branch-state.service.js';
 import { TasksService } from '../tasks/tasks.service.js';
 import { AuthService } from './auth.service.js';
 
 /** Sockets that have their snapshot and get live events. */
 const LIVE = 'live';
 
-type Answer = { ok: true; [k: string]: unknown } | { ok: false; error: string };
+type DashboardNamespace = Namespace<ClientToServerEvents, ServerToClientEvents>;
+type DashboardSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, { manager: string }>;
 
 /**
  * Socket.IO `/dashboard` (contract section 6): token auth at connect, a `snapshot`, then live `device`,
- * `task` and `alert` events; commands answer through the ack callback.
+ * `task`, `alert` and `summary` events; commands answer through the ack callback.
  */
 @WebSocketGateway({ namespace: '/dashboard' })
 export class DashboardGateway implements OnGatewayInit, OnGatewayConnection {
   private readonly logger = new Logger(DashboardGateway.name);
-  @WebSocketServer() private readonly nsp!: Namespace;
+  @WebSocketServer() private readonly nsp!: DashboardNamespace;
 
   constructor(
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
@@ -34,7 +35,7 @@ export class DashboardGateway implements OnGatewayInit, OnGatewayConnection {
     private readonly devices: DevicesService,
     private readonly tasks: TasksService,
     private readonly alerts: AlertsService,
-    private readonly state: BranchStateService,
+    private readonly branches: Branches,
     events: HubEvents,
   ) {
     const live = () => this.nsp?.to(LIVE);
@@ -44,7 +45,7 @@ export class DashboardGateway implements OnGatewayInit, OnGatewayConnection {
     events.on('summary', (e) => void live()?.emit('summary', { branchId: e.branchId, ...e.summary }));
   }
 
-  afterInit(nsp: Namespace): void {
+  afterInit(nsp: DashboardNamespace): void {
     nsp.use((socket, next) => {
       const manager = this.auth.verify(socket.handshake.auth?.token);
       if (!manager) return next(new Error('unauthorized: missing or invalid token'));
@@ -54,35 +55,35 @@ export class DashboardGateway implements OnGatewayInit, OnGatewayConnection {
   }
 
   /** The snapshot first, then live events: the socket joins the live room only once it has the snapshot. */
-  async handleConnection(socket: Socket): Promise<void> {
-    socket.emit('snapshot', await this.snapshot());
+  async handleConnection(socket: DashboardSocket): Promise<void> {
+    socket.emit('snapshot', { branches: await this.snapshot() });
     await socket.join(LIVE);
   }
 
   @SubscribeMessage('dispatch')
-  dispatch(@MessageBody() body: unknown, @ConnectedSocket() socket: Socket): Promise<Answer> {
+  dispatch(@MessageBody() body: unknown, @ConnectedSocket() socket: DashboardSocket): Promise<CommandAnswer> {
     return this.answer(socket, async () => {
       const { branchId, ...rest } = (body ?? {}) as { branchId?: unknown };
       if (typeof branchId !== 'string' || !this.config.branches.some((b) => b.id === branchId)) {
         throw new Rejection('invalid-payload', 'branchId: unknown branch');
       }
       const req = parseOrReject(dispatchRequest, rest);
-      return { task: await this.tasks.create({ branchId, ...req, origin: `manager:${socket.data.manager}` }) };
+      return { task: await this.tasks.create(branchId, { ...req, origin: `manager:${socket.data.manager}` }) };
     });
   }
 
   @SubscribeMessage('cancel')
-  cancel(@MessageBody() body: unknown, @ConnectedSocket() socket: Socket): Promise<Answer> {
+  cancel(@MessageBody() body: unknown, @ConnectedSocket() socket: DashboardSocket): Promise<CommandAnswer> {
     return this.answer(socket, async () => ({ task: await this.tasks.cancel(parseOrReject(cancelCommand, body ?? {}).taskId, `manager:${socket.data.manager}`) }));
   }
 
   @SubscribeMessage('ackAlert')
-  ackAlert(@MessageBody() body: unknown, @ConnectedSocket() socket: Socket): Promise<Answer> {
+  ackAlert(@MessageBody() body: unknown, @ConnectedSocket() socket: DashboardSocket): Promise<CommandAnswer> {
     return this.answer(socket, async () => ({ alert: await this.alerts.acknowledge(parseOrReject(ackAlertCommand, body ?? {}).alertId, socket.data.manager) }));
   }
 
   /** Runs a command for a socket whose token is still valid; an expired one is told so and disconnected. */
-  private async answer(socket: Socket, work: () => Promise<Record<string, unknown>>): Promise<Answer> {
+  private async answer(socket: DashboardSocket, work: () => Promise<Record<string, unknown>>): Promise<CommandAnswer> {
     if (!this.auth.verify(socket.handshake.auth?.token)) {
       setImmediate(() => socket.disconnect(true));
       return { ok: false, error: 'unauthorized: token expired, log in again' };
@@ -97,18 +98,19 @@ export class DashboardGateway implements OnGatewayInit, OnGatewayConnection {
   }
 
   /** Alerts come from the database (awaited first); the rest is read in one synchronous step just before sending. */
-  private async snapshot() {
+  private async snapshot(): Promise<BranchSnapshot[]> {
     const alerts = await Promise.all(this.config.branches.map((b) => this.alerts.list(b.id, 'open')));
-    return {
-      branches: this.config.branches.map((b, i) => ({
+    return this.config.branches.map((b, i) => {
+      const runtime = this.branches.get(b.id);
+      return {
         id: b.id,
         name: b.name,
         devices: this.devices.list(b.id).map((d) => ({ ...d })),
-        queues: this.state.queues(b.id),
-        occupancy: this.state.occupancy(b.id),
-        tasks: this.tasks.openTasks(b.id).map((t) => ({ ...t })),
+        queues: runtime.board.queues(),
+        occupancy: runtime.board.occupancy(),
+        tasks: runtime.tasks.openTasks().map((t) => ({ ...t })),
         alerts: alerts[i],
-      })),
-    };
+      };
+    });
   }
 }

@@ -1,41 +1,41 @@
-import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
-import { BrokerService } from '../broker/broker.service.js';
+import { Inject, Injectable } from '@nestjs/common';
+import { CLOCK, isoOf, type Clock } from '../clock/clock.js';
 import { HUB_CONFIG } from '../config/config.module.js';
 import type { HubConfig } from '../config/config.schema.js';
 import { indexDevices } from '../config/directory.js';
-import { topics } from '../contracts/topics.js';
+import type { DeviceView } from '../contracts/views.js';
 import { HubEvents, type HubEventMap } from '../hub-events.js';
 import { KeyedQueue } from '../keyed-queue.js';
-import { DeviceRecord } from '../persistence/entities.js';
-import type { DeviceView } from './device-view.js';
+import { DeviceRepository } from './device.repository.js';
 
-/** The device registry: every configured device with its last state and presence, kept in memory and persisted. */
+/**
+ * The device registry: every configured device with its last state and presence, kept in memory and
+ * stored. Changed only by the owner of the device's branch (presence and state are branch events);
+ * read by anyone.
+ */
 @Injectable()
-export class DevicesService implements OnApplicationBootstrap {
+export class DevicesService {
   private readonly devices = new Map<string, DeviceView>();
+  private readonly owed = new Map<string, string[]>();
   private readonly writes = new KeyedQueue();
   /** Devices that were connected when the hub last stopped (or died): they are expected back. */
   readonly connectedBeforeStart = new Set<string>();
 
   constructor(
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
-    @InjectRepository(DeviceRecord) private readonly repo: Repository<DeviceRecord>,
-    private readonly broker: BrokerService,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly repo: DeviceRepository,
     private readonly events: HubEvents,
-  ) {
-    events.on('presence', (e) => this.onPresence(e));
-    events.on('deviceState', (e) => this.onState(e));
-  }
+  ) {}
 
   /** Loads what was known before the restart. Nobody is connected yet, so every device starts offline. */
-  async onApplicationBootstrap(): Promise<void> {
-    const stored = new Map((await this.repo.find()).map((r) => [r.id, r]));
-    const now = new Date().toISOString();
+  async load(): Promise<void> {
+    const stored = new Map((await this.repo.all()).map((r) => [r.id, r]));
+    const now = isoOf(this.clock);
     for (const { branch, device } of indexDevices(this.config).values()) {
       const r = stored.get(device.id);
       if (r?.online) this.connectedBeforeStart.add(device.id);
+      if (r?.owedCancels?.length) this.owed.set(device.id, r.owedCancels);
       const view: DeviceView = {
         id: device.id,
         branchId: branch.id,
@@ -51,8 +51,7 @@ export class DevicesService implements OnApplicationBootstrap {
         lastSeen: r?.lastSeen ?? null,
       };
       this.devices.set(device.id, view);
-      await this.save(view);
-      await this.broker.publish(topics.presence(branch.id, device.id), { online: false, since: view.since }, { qos: 1, retain: true });
+      await this.repo.save(view);
     }
   }
 
@@ -64,7 +63,7 @@ export class DevicesService implements OnApplicationBootstrap {
     return [...this.devices.values()].filter((d) => !branchId || d.branchId === branchId);
   }
 
-  private async onPresence(e: HubEventMap['presence']): Promise<void> {
+  async presence(e: HubEventMap['presence']): Promise<void> {
     const d = this.devices.get(e.deviceId);
     if (!d) return;
     d.online = e.online;
@@ -73,7 +72,7 @@ export class DevicesService implements OnApplicationBootstrap {
     await this.changed(d);
   }
 
-  private async onState(e: HubEventMap['deviceState']): Promise<void> {
+  async state(e: HubEventMap['deviceState']): Promise<void> {
     const d = this.devices.get(e.deviceId);
     if (!d) return;
     d.status = e.status;
@@ -83,15 +82,25 @@ export class DevicesService implements OnApplicationBootstrap {
     await this.changed(d);
   }
 
-  private async changed(d: DeviceView): Promise<void> {
-    // Presence and state arrive on separate chains; writing the latest view, one at a time, keeps a slow
-    // earlier write (a PostgreSQL pool does not keep order) from landing last with stale values.
-    await this.writes.run(d.id, () => this.save(d));
-    await this.events.emit('deviceChanged', { branchId: d.branchId, device: { ...d } });
+  /** A task was moved away from the device while it was offline: it is told to cancel it when it is back. */
+  oweCancel(deviceId: string, taskId: string): Promise<unknown> {
+    const owed = [...new Set([...(this.owed.get(deviceId) ?? []), taskId])];
+    this.owed.set(deviceId, owed);
+    return this.writes.run(deviceId, () => this.repo.saveOwedCancels(deviceId, owed));
   }
 
-  private save(d: DeviceView): Promise<unknown> {
-    const { id, branchId, kind, zone, status, battery, online, since, lastSeen } = d;
-    return this.repo.save({ id, branchId, kind, zone, status, battery, online, since, lastSeen });
+  async takeOwedCancels(deviceId: string): Promise<string[]> {
+    const owed = this.owed.get(deviceId) ?? [];
+    if (!owed.length) return [];
+    this.owed.delete(deviceId);
+    await this.writes.run(deviceId, () => this.repo.saveOwedCancels(deviceId, []));
+    return owed;
+  }
+
+  private async changed(d: DeviceView): Promise<void> {
+    // The latest view, one write at a time per device: a slow earlier write (a PostgreSQL pool does not
+    // keep order) never lands last with stale values.
+    await this.writes.run(d.id, () => this.repo.save(d));
+    await this.events.emit('deviceChanged', { branchId: d.branchId, device: { ...d } });
   }
 }

@@ -18,6 +18,8 @@ export class DeviceRecord {
   /** When `online` last changed. */
   @Column({ type: 'varchar', length: 30, nullable: true }) since: string | null;
   @Column({ type: 'varchar', length: 30, nullable: true }) lastSeen: string | null;
+  /** Tasks moved away from the device while it was offline: it hears `cancel` for each when it is back. */
+  @Column({ type: 'simple-json', nullable: true }) owedCancels: string[] | null;
 }
 
 @Entity('task')
@@ -42,7 +44,7 @@ export class TaskRecord {
   @Column({ type: 'varchar', length: 30 }) createdAt: string;
   @Column({ type: 'varchar', length: 30 }) updatedAt: string;
   @Column({ type: 'varchar', length: 30 }) expiresAt: string;
-  /** Persisted so that a restart still times the ack out. */
+  /** When the current device must have accepted (shown to managers; the timer itself is a `deadline` row). */
   @Column({ type: 'varchar', length: 30, nullable: true }) ackDeadline: string | null;
   /** Why the current device was chosen: the candidates and the deciding rule. */
   @Column({ type: 'simple-json', nullable: true }) decision: unknown;
@@ -62,6 +64,8 @@ export class TaskTransitionRecord {
 
 @Entity('alert')
 @Index(['branchId', 'open'])
+/** One open alert per condition: the database refuses a second one, whoever raises it. */
+@Index('alert_open_condition', ['branchId', 'type', 'subject'], { unique: true, where: '"open" = TRUE' })
 export class AlertRecord {
   @PrimaryColumn({ type: 'varchar', length: 64 }) id: string;
   @Column({ type: 'varchar', length: 32 }) branchId: string;
@@ -84,4 +88,56 @@ export class SettingRecord {
   @Column({ type: 'text' }) value: string;
 }
 
-export const ENTITIES = [DeviceRecord, TaskRecord, TaskTransitionRecord, AlertRecord, SettingRecord];
+/** A durable deadline: at `dueAt` (hub clock), the owner of `branchId` is told `kind` about `data`. */
+@Entity('deadline')
+export class DeadlineRecord {
+  /** What it is about, e.g. `task:<id>:ack`: setting the same key again moves the deadline. */
+  @PrimaryColumn({ type: 'varchar', length: 128 }) key: string;
+  @Column({ type: 'varchar', length: 32 }) branchId: string;
+  @Column({ type: 'varchar', length: 32 }) kind: string;
+  @Column({ type: 'varchar', length: 30 }) dueAt: string;
+  @Column({ type: 'simple-json' }) data: Record<string, unknown>;
+}
+
+/** A ticket the queue system issued and has not yet served or seen abandoned. */
+@Entity('queue_ticket')
+export class QueueTicketRecord {
+  @PrimaryColumn({ type: 'varchar', length: 32 }) branchId: string;
+  @PrimaryColumn({ type: 'varchar', length: 32 }) service: string;
+  @PrimaryColumn({ type: 'varchar', length: 32 }) ticket: string;
+  /** `waiting` until called to a counter, then `called`. */
+  @Column({ type: 'varchar', length: 16 }) state: string;
+  @Column({ type: 'varchar', length: 30 }) issuedAt: string;
+  @Column({ type: 'varchar', length: 30, nullable: true }) calledAt: string | null;
+}
+
+/** Per service of a branch: counters open, as the queue system last said. */
+@Entity('queue_service')
+export class QueueServiceRecord {
+  @PrimaryColumn({ type: 'varchar', length: 32 }) branchId: string;
+  @PrimaryColumn({ type: 'varchar', length: 32 }) service: string;
+  @Column({ type: 'integer', nullable: true }) openCounters: number | null;
+}
+
+/** One customer served: minutes from called to served, for the estimated wait. */
+@Entity('service_time')
+@Index(['branchId', 'service'])
+export class ServiceTimeRecord {
+  @PrimaryGeneratedColumn() id: number;
+  @Column({ type: 'varchar', length: 32 }) branchId: string;
+  @Column({ type: 'varchar', length: 32 }) service: string;
+  @Column({ type: 'real' }) minutes: number;
+  @Column({ type: 'varchar', length: 30 }) at: string;
+}
+
+export const ENTITIES = [
+  DeviceRecord,
+  TaskRecord,
+  TaskTransitionRecord,
+  AlertRecord,
+  SettingRecord,
+  DeadlineRecord,
+  QueueTicketRecord,
+  QueueServiceRecord,
+  ServiceTimeRecord,
+];

@@ -1,14 +1,14 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { BrokerService } from '../broker/broker.service.js';
+import { CLOCK, dateOf, type Clock } from '../clock/clock.js';
 import { HUB_CONFIG } from '../config/config.module.js';
 import type { HubConfig } from '../config/config.schema.js';
 import { indexDevices, type DeviceEntry } from '../config/directory.js';
 import { parseOrReject } from '../contracts/validate.js';
-import { MAX_PAYLOAD_BYTES, uplinkSchemas, type ErrorPayload } from '../contracts/payloads.js';
+import { MAX_PAYLOAD_BYTES, uplinkSchemas, type ErrorCode, type ErrorPayload } from '../contracts/payloads.js';
 import { parseDeviceTopic, topics, type UplinkKind } from '../contracts/topics.js';
-import { HubEvents } from '../hub-events.js';
+import { HubEvents, type HubEventMap } from '../hub-events.js';
 import { MetricsService } from '../observability/metrics.service.js';
-import { TasksService } from '../tasks/tasks.service.js';
 import { Rejection } from '../contracts/rejection.js';
 
 /**
@@ -22,12 +22,14 @@ export class IngestService {
 
   constructor(
     @Inject(HUB_CONFIG) config: HubConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
     private readonly broker: BrokerService,
     private readonly events: HubEvents,
     private readonly metrics: MetricsService,
-    private readonly tasks: TasksService,
   ) {
     this.devices = indexDevices(config);
+    // Refused later by the branch's owner (an ack for a task it does not know): answered the same way.
+    events.on('signalRejected', (e) => this.answer(e));
   }
 
   async handle(kind: UplinkKind, topic: string, raw: Buffer): Promise<void> {
@@ -39,11 +41,16 @@ export class IngestService {
       await this.accept(kind, entry, topic, raw);
     } catch (e) {
       if (!(e instanceof Rejection)) throw e;
-      this.metrics.rejected.inc({ device: t.deviceId, reason: e.code });
-      this.logger.warn(`rejected ${topic}: ${e.code}: ${e.detail}`);
-      const answer: ErrorPayload = { code: e.code as ErrorPayload['code'], detail: e.detail, topic };
-      await this.broker.publish(topics.device(entry.branch.id, t.deviceId, 'error'), answer, { qos: 1 });
+      await this.answer({ branchId: entry.branch.id, deviceId: t.deviceId, topic, code: e.code as ErrorCode, detail: e.detail });
     }
+  }
+
+  /** A refused message: counted, logged and answered on the device's `error` topic. */
+  private async answer(r: HubEventMap['signalRejected']): Promise<void> {
+    this.metrics.rejected.inc({ device: r.deviceId, reason: r.code });
+    this.logger.warn(`rejected ${r.topic}: ${r.code}: ${r.detail}`);
+    const answer: ErrorPayload = { code: r.code, detail: r.detail, topic: r.topic };
+    await this.broker.publish(topics.device(r.branchId, r.deviceId, 'error'), answer, { qos: 1 });
   }
 
   private json(raw: Buffer): object {
@@ -61,6 +68,8 @@ export class IngestService {
   private async accept(kind: UplinkKind, { branch, device }: DeviceEntry, topic: string, raw: Buffer): Promise<void> {
     const json = this.json(raw);
     const base = { branchId: branch.id, deviceId: device.id };
+    // Without `ts`, the time the hub received it, on the hub's clock.
+    const received = dateOf(this.clock);
     const zone = (z: string | undefined) => {
       if (z !== undefined && !branch.zones.some((bz) => bz.id === z)) throw new Rejection('invalid-payload', `zone: branch ${branch.id} has no zone "${z}"`);
       return z;
@@ -68,31 +77,31 @@ export class IngestService {
     switch (kind) {
       case 'state': {
         const s = parseOrReject(uplinkSchemas.state, json);
-        return this.events.emit('deviceState', { ...base, at: s.ts ?? new Date(), status: s.status, zone: zone(s.zone), battery: s.battery });
+        return this.events.emit('deviceState', { ...base, at: s.ts ?? received, status: s.status, zone: zone(s.zone), battery: s.battery });
       }
       case 'footfall': {
         const f = parseOrReject(uplinkSchemas.footfall, json);
         const at = zone(f.zone) ?? device.zone;
         if (!at) throw new Rejection('invalid-payload', 'zone: required, the sensor has no configured zone');
-        return this.events.emit('footfall', { ...base, at: f.ts ?? new Date(), zone: at, direction: f.direction, count: f.count, segment: f.segment });
+        return this.events.emit('footfall', { ...base, at: f.ts ?? received, zone: at, direction: f.direction, count: f.count, segment: f.segment });
       }
       case 'occupancy': {
         const o = parseOrReject(uplinkSchemas.occupancy, json);
-        return this.events.emit('occupancy', { ...base, at: o.ts ?? new Date(), zone: zone(o.zone)!, count: o.count });
+        return this.events.emit('occupancy', { ...base, at: o.ts ?? received, zone: zone(o.zone)!, count: o.count });
       }
       case 'post': {
         const o = parseOrReject(uplinkSchemas.post, json);
         if (branch.posts && !branch.posts.includes(o.post)) throw new Rejection('invalid-payload', `post: branch ${branch.id} has no post "${o.post}"`);
-        return this.events.emit('post', { ...base, at: o.ts ?? new Date(), post: o.post, staffed: o.staffed });
+        return this.events.emit('post', { ...base, at: o.ts ?? received, post: o.post, staffed: o.staffed });
       }
       case 'queue': {
         const q = parseOrReject(uplinkSchemas.queue, json);
         if (!branch.services.some((bs) => bs.id === q.service)) throw new Rejection('invalid-payload', `service: branch ${branch.id} has no service "${q.service}"`);
-        return this.events.emit('queue', { ...base, at: q.ts ?? new Date(), ...q });
+        return this.events.emit('queue', { ...base, at: q.ts ?? received, ...q });
       }
       case 'ack': {
         const a = parseOrReject(uplinkSchemas.ack, json);
-        return this.tasks.onAck({ ...base, at: a.ts ?? new Date(), ...a, topic });
+        return this.events.emit('ack', { ...base, at: a.ts ?? received, ...a, topic });
       }
       case 'event':
         parseOrReject(uplinkSchemas.event, json);

@@ -32,4 +32,15 @@ describe('estimated wait', () => {
     t.observe(24 * 60);
     expect(t.observed).toBe(SAMPLE_WINDOW);
   });
+
+  it('does not learn from a queue system that reports called and served back to back', () => {
+    const t = new ServiceTimes(6);
+    // A few milliseconds, a few seconds, half a minute: no counter serves a customer that fast.
+    for (const minutes of [0.00005, 0.001, 0.1, 0.5]) expect(t.observe(minutes)).toBe(false);
+    for (let i = 0; i < MIN_SAMPLES * 2; i++) t.observe(0.01);
+    expect(t.minutesPerCustomer).toBe(6);
+    expect(estimatedWaitMin(5, t.minutesPerCustomer, 1)).toBe(30);
+    expect(t.observe(61)).toBe(false); // over ten times the configured average
+    expect(t.observe(0.6)).toBe(true); // a tenth of it is still a customer
+  });
 });

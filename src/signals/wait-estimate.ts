@@ -2,23 +2,33 @@
  * Estimated wait (contract section 5): waiting tickets (a just-issued one included) × the service's time
  * per customer ÷ max(1, open counters). The time per customer starts as the configured `avgServiceMin`
  * and is replaced by what the branch actually does: the median of the last SAMPLE_WINDOW called→served
- * durations, once MIN_SAMPLES of them have been seen.
+ * durations, once MIN_SAMPLES of them have been seen. Durations no counter could take are ignored:
+ * shorter than a tenth of the configured average (and than 15 s), or longer than ten times it (or 8 h) —
+ * a queue system that reports `called` and `served` back to back, or a ticket left open all day, says
+ * nothing about how long a customer takes.
  */
 export const MIN_SAMPLES = 5;
 export const SAMPLE_WINDOW = 20;
 
 export class ServiceTimes {
+  readonly minPlausible: number;
+  readonly maxPlausible: number;
+
   constructor(
     private readonly configuredMin: number,
     /** Minutes per served customer, oldest first: kept across restarts. */
     readonly samples: number[] = [],
-  ) {}
+  ) {
+    this.minPlausible = Math.max(0.25, configuredMin / 10);
+    this.maxPlausible = Math.min(8 * 60, configuredMin * 10);
+  }
 
-  /** One customer served: minutes from being called to being served. */
-  observe(minutes: number): void {
-    if (!(minutes > 0) || minutes > 8 * 60) return; // a clock jump or a ticket left open all day says nothing
+  /** One customer served: minutes from being called to being served. False when the duration is not plausible (ignored). */
+  observe(minutes: number): boolean {
+    if (!(minutes >= this.minPlausible && minutes <= this.maxPlausible)) return false;
     this.samples.push(minutes);
     if (this.samples.length > SAMPLE_WINDOW) this.samples.shift();
+    return true;
   }
 
   get observed(): number {

@@ -1,4 +1,4 @@
-import type { DeviceView } from '../devices/device-view.js';
+import type { DeviceView } from '../contracts/views.js';
 import { type HeldTask, LOW_BATTERY, type SelectionTask, selectDevice } from './selection.js';
 
 const device = (id: string, over: Partial<DeviceView> = {}): DeviceView => ({

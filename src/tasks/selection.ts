@@ -1,5 +1,5 @@
 import { PROMOTION_PRIORITY, type TaskType } from '../contracts/tasks.js';
-import type { DeviceView } from '../devices/device-view.js';
+import type { Availability, Candidate, Decision, DeviceView } from '../contracts/views.js';
 
 /** Kinds the hub dispatches to; a device also needs the task type among its capabilities. */
 const DISPATCH_KINDS = ['robot', 'screen', 'kiosk'];
@@ -18,23 +18,6 @@ export interface SelectionTask {
 export interface HeldTask {
   id: string;
   priority: number;
-}
-
-export type Availability = 'idle' | 'preemptible' | 'busy';
-
-export interface Candidate {
-  deviceId: string;
-  availability: Availability;
-  sameZone: boolean;
-  battery: number | null;
-  lastAssignedAt: number;
-}
-
-export interface Decision {
-  /** The rule that separated the winner from the runner-up, in words a lobby manager reads. */
-  rule: string;
-  candidates: Candidate[];
-  excluded: { deviceId: string; reason: string }[];
 }
 
 export interface Selection {

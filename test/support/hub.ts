@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HubConfig, Rules } from '../../src/config/config.schema.js';
 import { validateConfig } from '../../src/config/load-config.js';
+import { Branches } from '../../src/branch/branches.service.js';
+import { BrokerService } from '../../src/broker/broker.service.js';
 import { startHub, type RunningHub } from '../../src/hub.js';
 
 /** A small branch for tests: two robots, two screens, a kiosk, a camera and a queue system. */
@@ -50,6 +52,8 @@ export interface TestHub {
   close(): Promise<void>;
   stop(): Promise<void>;
   token(): Promise<string>;
+  /** Waits until the hub has handled everything devices sent so far (a barrier, not a sleep). */
+  settle(): Promise<void>;
   /** REST call as the test manager; returns status and parsed body. */
   api<T = any>(method: string, path: string, body?: unknown, token?: string | null): Promise<{ status: number; body: T }>;
 }
@@ -75,6 +79,10 @@ export async function startTestHub(config: HubConfig = testConfig(), dataDir = m
     close: async () => {
       await running.close();
       rmSync(dataDir, { recursive: true, force: true });
+    },
+    settle: async () => {
+      await running.app.get(BrokerService).settled();
+      await running.app.get(Branches).settled();
     },
     token: async () => {
       if (!token) token = (await hub.api<{ token: string }>('POST', '/api/auth/login', { username: 'lobby', password: 'lobby-test' }, null)).body.token;

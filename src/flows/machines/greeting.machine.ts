@@ -3,7 +3,7 @@ import { assign, enqueueActions, fromPromise, setup } from 'xstate';
 /** One arrival at an entry zone, as the footfall sensor saw it. */
 export interface Arrival {
   segment?: string;
-  /** Epoch ms the signal arrived, for latency. */
+  /** Hub-clock ms of the signal: groups arrivals and measures latency. */
   at: number;
 }
 
@@ -14,7 +14,10 @@ export interface GreetingInput {
 }
 
 export interface GreetingContext extends GreetingInput {
+  /** The arrival being (or last) greeted. */
   arrival: Arrival | null;
+  /** Arrivals of a new group that came while a greeting was being dispatched: greeted next, in order. */
+  pending: Arrival[];
 }
 
 export type GreetingEvent = { type: 'ARRIVAL' } & Arrival;
@@ -31,11 +34,17 @@ const notProvided = () => {
   throw new Error('provide this actor with machine.provide()');
 };
 
+/** The latest arrival that is (or will be) greeted: a group is measured from it. */
+const lastGreeted = (c: GreetingContext) => c.pending.at(-1) ?? c.arrival;
+
 /**
  * Greeting at one entry zone (contract section 5): an arrival gets a robot's `greet`; when no robot
- * is free, a `welcome` on a screen of the zone instead. A VIP arrival also alerts the manager, even
- * during cooldown. After a greeting the zone rests for `greetCooldownSec`, so a group walking in is
- * greeted once. Pure: the three side effects are actors the host provides.
+ * is free, a `welcome` on a screen of the zone instead. A VIP arrival also alerts the manager, always.
+ *
+ * Re-triggering: arrivals less than `greetCooldownSec` after the last greeted one are its group and are
+ * not greeted again (a family walking in gets one robot). A later arrival is a new group: greeted at
+ * once from `ready` or `cooldown`, and queued when it comes while a greeting is being dispatched, so none
+ * is lost (with a cooldown of 0, every arrival is greeted). Pure: the side effects are actors the host provides.
  */
 export const greetingMachine = setup({
   types: {
@@ -53,6 +62,8 @@ export const greetingMachine = setup({
   },
   actions: {
     rememberArrival: assign({ arrival: ({ event }) => ({ segment: event.segment, at: event.at }) }),
+    queueArrival: assign({ pending: ({ context, event }) => [...context.pending, { segment: event.segment, at: event.at }] }),
+    takePending: assign({ arrival: ({ context }) => context.pending[0], pending: ({ context }) => context.pending.slice(1) }),
     alertIfVip: enqueueActions(({ context, event, enqueue }) => {
       if (event.type === 'ARRIVAL' && event.segment === 'vip') {
         enqueue.spawnChild('alertVip', { input: { branchId: context.branchId, zone: context.zone, segment: event.segment, at: event.at } });
@@ -61,10 +72,16 @@ export const greetingMachine = setup({
   },
   guards: {
     robotGreeted: (_, outcome: GreetOutcome) => outcome === 'greeted',
+    greetedWithMorePending: ({ context }, outcome: GreetOutcome) => outcome === 'greeted' && context.pending.length > 0,
+    newGroup: ({ context, event }) => {
+      const last = lastGreeted(context);
+      return !last || event.at - last.at >= context.cooldownMs;
+    },
+    hasPending: ({ context }) => context.pending.length > 0,
   },
 }).createMachine({
   id: 'greeting',
-  context: ({ input }) => ({ ...input, arrival: null }),
+  context: ({ input }) => ({ ...input, arrival: null, pending: [] }),
   initial: 'ready',
   // A VIP alert is a spawned, fire-and-forget child: when it fails, XState sends its error event
   // here, and an error event no transition takes would put the whole actor in status 'error', so
@@ -79,23 +96,27 @@ export const greetingMachine = setup({
       invoke: {
         src: 'greet',
         input: ({ context }) => ({ branchId: context.branchId, zone: context.zone, ...context.arrival! }),
-        onDone: [{ guard: { type: 'robotGreeted', params: ({ event }) => event.output }, target: 'cooldown' }, { target: 'welcoming' }],
+        onDone: [
+          { guard: { type: 'greetedWithMorePending', params: ({ event }) => event.output }, target: 'greeting', reenter: true, actions: 'takePending' },
+          { guard: { type: 'robotGreeted', params: ({ event }) => event.output }, target: 'cooldown' },
+          { target: 'welcoming' },
+        ],
         onError: 'welcoming',
       },
-      on: { ARRIVAL: { actions: 'alertIfVip' } },
+      on: { ARRIVAL: [{ guard: 'newGroup', actions: ['queueArrival', 'alertIfVip'] }, { actions: 'alertIfVip' }] },
     },
     welcoming: {
       invoke: {
         src: 'showWelcome',
         input: ({ context }) => ({ branchId: context.branchId, zone: context.zone, ...context.arrival! }),
-        onDone: 'cooldown',
-        onError: 'cooldown',
+        onDone: [{ guard: 'hasPending', target: 'greeting', actions: 'takePending' }, { target: 'cooldown' }],
+        onError: [{ guard: 'hasPending', target: 'greeting', actions: 'takePending' }, { target: 'cooldown' }],
       },
-      on: { ARRIVAL: { actions: 'alertIfVip' } },
+      on: { ARRIVAL: [{ guard: 'newGroup', actions: ['queueArrival', 'alertIfVip'] }, { actions: 'alertIfVip' }] },
     },
     cooldown: {
       after: { cooldown: 'ready' },
-      on: { ARRIVAL: { actions: 'alertIfVip' } },
+      on: { ARRIVAL: [{ guard: 'newGroup', target: 'greeting', actions: ['rememberArrival', 'alertIfVip'] }, { actions: 'alertIfVip' }] },
     },
   },
 });

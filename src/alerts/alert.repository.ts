@@ -1,0 +1,53 @@
+import { Injectable } from '@nestjs/common';
+import { IsNull, MoreThanOrEqual } from 'typeorm';
+import type { AlertView } from '../contracts/views.js';
+import { AlertRecord } from '../persistence/entities.js';
+import { Store } from '../persistence/store.js';
+
+/**
+ * Alerts. Changes are targeted updates guarded by the row's current state, so a manager's acknowledgement
+ * and a condition clearing at the same moment never overwrite each other.
+ */
+@Injectable()
+export class AlertRepository {
+  constructor(private readonly store: Store) {}
+
+  /** Inserts the alert unless its condition already has an open one (the unique index decides). Returns the open alert and whether it is new. */
+  async raiseOnce(alert: AlertView): Promise<{ alert: AlertView; raised: boolean }> {
+    await this.store.transaction((em) => em.createQueryBuilder().insert().into(AlertRecord).values(alert as never).orIgnore().execute());
+    const open = (await this.store.manager.findOneBy(AlertRecord, { branchId: alert.branchId, type: alert.type, subject: alert.subject, open: true })) ?? alert;
+    return { alert: open, raised: open.id === alert.id };
+  }
+
+  /** Closes the open alert of a condition; null when there was none. */
+  async clear(branchId: string, type: string, subject: string, at: string): Promise<AlertView | null> {
+    const open = await this.store.manager.findOneBy(AlertRecord, { branchId, type, subject, open: true });
+    if (!open) return null;
+    const done = await this.store.transaction((em) => em.update(AlertRecord, { id: open.id, open: true }, { open: false, clearedAt: at }));
+    return done.affected ? this.get(open.id) : null;
+  }
+
+  /** Records who acknowledged it (once); `close` also ends an alert that has no condition to end. */
+  async acknowledge(id: string, by: string, at: string, close: boolean): Promise<AlertView | null> {
+    await this.store.transaction(async (em) => {
+      await em.update(AlertRecord, { id, ackedAt: IsNull() }, { ackedAt: at, ackedBy: by });
+      if (close) await em.update(AlertRecord, { id, open: true }, { open: false, clearedAt: at });
+    });
+    return this.get(id);
+  }
+
+  get(id: string): Promise<AlertView | null> {
+    return this.store.manager.findOneBy(AlertRecord, { id });
+  }
+
+  /** Open ones only, or (no state) open and closed ones raised since `since`; newest first. */
+  list(branchId: string, state: 'open' | 'closed' | undefined, since: string): Promise<AlertView[]> {
+    const where =
+      state === 'open'
+        ? { branchId, open: true }
+        : state === 'closed'
+          ? { branchId, open: false, raisedAt: MoreThanOrEqual(since) }
+          : [{ branchId, open: true }, { branchId, raisedAt: MoreThanOrEqual(since) }];
+    return this.store.manager.find(AlertRecord, { where, order: { raisedAt: 'DESC' }, take: 500 });
+  }
+}

@@ -1,0 +1,70 @@
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { BrokerService } from '../broker/broker.service.js';
+import { CLOCK, type Clock } from '../clock/clock.js';
+import { HUB_CONFIG } from '../config/config.module.js';
+import type { HubConfig } from '../config/config.schema.js';
+import { Rejection } from '../contracts/rejection.js';
+import { DevicesService } from '../devices/devices.service.js';
+import { HubEvents } from '../hub-events.js';
+import { MetricsService } from '../observability/metrics.service.js';
+import { DeadlineRepository } from '../schedule/deadline.repository.js';
+import { Scheduler } from '../schedule/scheduler.service.js';
+import { QueueRepository } from '../signals/queue.repository.js';
+import { CommandPort } from '../tasks/command-port.js';
+import { TaskRepository } from '../tasks/task.repository.js';
+import { BRANCH_SIGNALS, BranchRuntime, type RuntimePorts } from './branch-runtime.js';
+
+/**
+ * The branches this hub owns: one runtime each, fed every signal and deadline of its branch.
+ * Start-up order matters and is spelled out here: the registry, then each branch from the database,
+ * then the stored deadlines (those that fell due while the hub was down fire at once).
+ */
+@Injectable()
+export class Branches implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly runtimes = new Map<string, BranchRuntime>();
+
+  constructor(
+    @Inject(HUB_CONFIG) config: HubConfig,
+    @Inject(CLOCK) clock: Clock,
+    private readonly devices: DevicesService,
+    private readonly scheduler: Scheduler,
+    events: HubEvents,
+    broker: BrokerService,
+    repo: TaskRepository,
+    commands: CommandPort,
+    metrics: MetricsService,
+    deadlines: DeadlineRepository,
+    queues: QueueRepository,
+  ) {
+    const ports: RuntimePorts = { clock, devices, events, broker, scheduler, deadlines, queues, repo, commands, metrics };
+    for (const branch of config.branches) this.runtimes.set(branch.id, new BranchRuntime(branch, ports));
+    for (const name of BRANCH_SIGNALS) events.on(name, (e) => this.runtimes.get(e.branchId)?.signal(name, e));
+    scheduler.onDue(async (d) => this.runtimes.get(d.branchId)?.deadline(d));
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.devices.load();
+    for (const runtime of this.runtimes.values()) await runtime.load();
+    await this.scheduler.load();
+  }
+
+  /** After the broker stopped taking messages (onModuleDestroy): finish every branch's queued turns before the database closes. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.all([...this.runtimes.values()].map((r) => r.stop()));
+  }
+
+  /** Resolves when every branch has finished the turns queued so far. */
+  async settled(): Promise<void> {
+    await Promise.all([...this.runtimes.values()].map((r) => r.run(async () => undefined)));
+  }
+
+  get(branchId: string): BranchRuntime {
+    const runtime = this.runtimes.get(branchId);
+    if (!runtime) throw new Rejection('not-found', `no branch ${branchId}`);
+    return runtime;
+  }
+
+  all(): BranchRuntime[] {
+    return [...this.runtimes.values()];
+  }
+}

@@ -1,0 +1,40 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { KeyedQueue } from '../keyed-queue.js';
+
+/**
+ * Where repositories write: one transaction per unit of work. TypeORM's SQLite driver shares one
+ * connection (and one query runner) between all callers, so two transactions at once would nest into
+ * each other's savepoints; on SQLite they run one at a time. PostgreSQL's pool runs them side by side.
+ */
+@Injectable()
+export class Store {
+  private readonly oneAtATime: boolean;
+  private readonly writes = new KeyedQueue();
+
+  constructor(@InjectDataSource() private readonly db: DataSource) {
+    this.oneAtATime = db.options.type === 'sqlite';
+  }
+
+  transaction<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
+    const run = () => this.db.transaction(work);
+    return this.oneAtATime ? this.writes.run('db', run) : run();
+  }
+
+  /** For reads. */
+  get manager(): EntityManager {
+    return this.db.manager;
+  }
+
+  ping(): Promise<boolean> {
+    return this.db.query('SELECT 1').then(
+      () => true,
+      () => false,
+    );
+  }
+
+  get type(): string {
+    return this.db.options.type;
+  }
+}

@@ -1,0 +1,32 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { DeadlineRecord } from '../persistence/entities.js';
+import { Store } from '../persistence/store.js';
+import type { Deadline } from './deadline.js';
+
+/** Durable deadlines. Writes take the caller's transaction, so a deadline is stored with the state it belongs to. */
+@Injectable()
+export class DeadlineRepository {
+  constructor(private readonly store: Store) {}
+
+  all(): Promise<Deadline[]> {
+    return this.store.manager.find(DeadlineRecord, { order: { dueAt: 'ASC' } }) as Promise<Deadline[]>;
+  }
+
+  async find(key: string): Promise<Deadline | null> {
+    return (await this.store.manager.findOneBy(DeadlineRecord, { key })) as Deadline | null;
+  }
+
+  put(em: EntityManager, d: Deadline): Promise<unknown> {
+    return em.save(DeadlineRecord, { ...d });
+  }
+
+  remove(em: EntityManager, key: string): Promise<unknown> {
+    return em.delete(DeadlineRecord, { key });
+  }
+
+  /** Removes a deadline that fired, unless it was moved meanwhile (same key, later time). */
+  removeFired(d: Deadline): Promise<unknown> {
+    return this.store.transaction((em) => em.delete(DeadlineRecord, { key: d.key, dueAt: d.dueAt }));
+  }
+}

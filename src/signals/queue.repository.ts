@@ -1,0 +1,57 @@
+import { Injectable } from '@nestjs/common';
+import { QueueServiceRecord, QueueTicketRecord, ServiceTimeRecord } from '../persistence/entities.js';
+import { Store } from '../persistence/store.js';
+import { SAMPLE_WINDOW } from './wait-estimate.js';
+
+/** What one queue event changes in storage. */
+export interface QueueChange {
+  branchId: string;
+  service: string;
+  /** A ticket issued or called. */
+  ticket?: { ticket: string; state: 'waiting' | 'called'; issuedAt: string; calledAt: string | null };
+  /** A ticket served or abandoned. */
+  closed?: string;
+  openCounters?: number;
+  /** A called→served duration the estimate learned from. */
+  sample?: { minutes: number; at: string };
+}
+
+export interface StoredQueues {
+  tickets: QueueTicketRecord[];
+  counters: QueueServiceRecord[];
+  /** Per service, the last SAMPLE_WINDOW durations, oldest first. */
+  samples: Map<string, number[]>;
+}
+
+/** Queue state of each branch: tickets the queue system will not announce again, counters, service times. */
+@Injectable()
+export class QueueRepository {
+  constructor(private readonly store: Store) {}
+
+  async load(branchId: string): Promise<StoredQueues> {
+    const m = this.store.manager;
+    const [tickets, counters, times] = await Promise.all([
+      m.find(QueueTicketRecord, { where: { branchId }, order: { issuedAt: 'ASC' } }),
+      m.findBy(QueueServiceRecord, { branchId }),
+      m.find(ServiceTimeRecord, { where: { branchId }, order: { id: 'ASC' } }),
+    ]);
+    const samples = new Map<string, number[]>();
+    for (const t of times) samples.set(t.service, [...(samples.get(t.service) ?? []), t.minutes].slice(-SAMPLE_WINDOW));
+    return { tickets, counters, samples };
+  }
+
+  save(c: QueueChange): Promise<void> {
+    const key = { branchId: c.branchId, service: c.service };
+    return this.store.transaction(async (em) => {
+      if (c.ticket) await em.save(QueueTicketRecord, { ...key, ...c.ticket });
+      if (c.closed) await em.delete(QueueTicketRecord, { ...key, ticket: c.closed });
+      if (c.openCounters !== undefined) await em.save(QueueServiceRecord, { ...key, openCounters: c.openCounters });
+      if (c.sample) {
+        await em.insert(ServiceTimeRecord, { ...key, ...c.sample });
+        // Only the window the estimate uses is kept.
+        const old = await em.find(ServiceTimeRecord, { where: key, order: { id: 'DESC' }, skip: SAMPLE_WINDOW, select: { id: true } });
+        if (old.length) await em.delete(ServiceTimeRecord, old.map((o) => o.id));
+      }
+    });
+  }
+}

@@ -1,0 +1,66 @@
+import { Injectable } from '@nestjs/common';
+import { In } from 'typeorm';
+import { OPEN_TASK_STATES } from '../contracts/tasks.js';
+import type { Task, TaskTransition, TaskView } from '../contracts/views.js';
+import { TaskRecord, TaskTransitionRecord } from '../persistence/entities.js';
+import { Store } from '../persistence/store.js';
+import { DeadlineRepository } from '../schedule/deadline.repository.js';
+import type { Step } from './task-lifecycle.js';
+
+const asTask = (r: TaskRecord): Task => ({ ...r }) as Task;
+const asTransition = ({ taskId, fromState, toState, deviceId, cause, at }: TaskTransitionRecord): TaskTransition =>
+  ({ taskId, fromState, toState, deviceId, cause, at }) as TaskTransition;
+
+/** Tasks with their transitions. A lifecycle step is stored whole — transitions, task and its deadlines — in one transaction. */
+@Injectable()
+export class TaskRepository {
+  constructor(
+    private readonly store: Store,
+    private readonly deadlines: DeadlineRepository,
+  ) {}
+
+  save(step: Step): Promise<void> {
+    return this.store.transaction(async (em) => {
+      for (const t of step.transitions) await em.insert(TaskTransitionRecord, t);
+      await em.save(TaskRecord, step.task as TaskRecord);
+      for (const d of step.deadlines.set) await this.deadlines.put(em, d);
+      for (const key of step.deadlines.clear) await this.deadlines.remove(em, key);
+    });
+  }
+
+  async open(branchId: string): Promise<Task[]> {
+    return (await this.store.manager.findBy(TaskRecord, { branchId, state: In([...OPEN_TASK_STATES]) })).map(asTask);
+  }
+
+  /** When each device of the branch was last given a task: fairness survives a restart. */
+  async lastDispatched(branchId: string): Promise<Map<string, number>> {
+    const rows: { deviceId: string; at: string }[] = await this.store.manager
+      .createQueryBuilder(TaskTransitionRecord, 'tr')
+      .innerJoin(TaskRecord, 't', 't.id = tr.taskId')
+      .select('tr.deviceId', 'deviceId')
+      .addSelect('MAX(tr.at)', 'at')
+      .where('t.branchId = :branchId AND tr.toState = :state', { branchId, state: 'dispatched' })
+      .groupBy('tr.deviceId')
+      .getRawMany();
+    return new Map(rows.map((r) => [r.deviceId, Date.parse(r.at)]));
+  }
+
+  async find(id: string): Promise<Task | null> {
+    const r = await this.store.manager.findOneBy(TaskRecord, { id });
+    return r && asTask(r);
+  }
+
+  /** Newest first, with their history. */
+  async list(branchId: string, state?: string): Promise<TaskView[]> {
+    const tasks = await this.store.manager.find(TaskRecord, { where: { branchId, ...(state ? { state } : {}) }, order: { createdAt: 'DESC' }, take: 200 });
+    const history = await this.store.manager.find(TaskTransitionRecord, { where: { taskId: In(tasks.map((t) => t.id)) }, order: { seq: 'ASC' } });
+    return tasks.map((t) => ({ ...asTask(t), history: history.filter((h) => h.taskId === t.id).map(asTransition) }));
+  }
+
+  async get(id: string): Promise<TaskView | null> {
+    const task = await this.find(id);
+    if (!task) return null;
+    const history = await this.store.manager.find(TaskTransitionRecord, { where: { taskId: id }, order: { seq: 'ASC' } });
+    return { ...task, history: history.map(asTransition) };
+  }
+}
