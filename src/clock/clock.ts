@@ -44,12 +44,13 @@ export class ScaledClock implements Clock {
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const handle: { timer?: NodeJS.Timeout } = {};
     const due = this.now() + Math.max(0, ms);
-    const arm = () => {
-      const realMs = Math.max(0, (due - this.now()) / this.scale);
-      handle.timer = setTimeout(realMs > MAX_TIMER_MS ? arm : fn, Math.min(realMs, MAX_TIMER_MS));
+    const realMsLeft = () => (due - this.now()) / this.scale;
+    // Node may fire a millisecond early (its loop time is cached) and caps delays: check, and wait the rest.
+    const arm = (realMs: number) => {
+      handle.timer = setTimeout(() => (realMsLeft() > 0 ? arm(realMsLeft()) : fn()), Math.min(Math.ceil(realMs), MAX_TIMER_MS));
       handle.timer.unref();
     };
-    arm();
+    arm(Math.max(0, realMsLeft()));
     return handle;
   }
 

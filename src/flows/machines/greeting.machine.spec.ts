@@ -56,28 +56,50 @@ type ModelEvent =
 
 const vipArrival = ({ event }: { event: ModelEvent }) => event.type === 'ARRIVAL' && event.segment === 'vip';
 
+type ModelContext = { alerts: number; greets: number; lastAt: number; pending: number };
+const arrivalAt = (event: ModelEvent) => (event.type === 'ARRIVAL' ? event.at : 0);
+/** An arrival at least a cooldown after the last greeted (or queued) one starts a new group. */
+const newGroup = ({ context, event }: { context: ModelContext; event: ModelEvent }) => arrivalAt(event) - context.lastAt >= input.cooldownMs;
+
 /**
- * The abstract model, written from contract section 5 (createTestModel accepts no invoke/after, so
- * actor completions and the delay are plain events here). `alerts` counts the VIP alerts expected.
+ * The abstract model, written from contract section 5 and the documented re-trigger rule (createTestModel
+ * accepts no invoke/after, so actor completions and the delay are plain events here). It counts the VIP
+ * alerts and greetings expected, and the arrivals queued while a greeting is being dispatched.
  */
 const model = setup({
-  types: {} as { context: { alerts: number }; events: ModelEvent },
-  actions: { countVip: assign({ alerts: ({ context, event }) => context.alerts + (vipArrival({ event }) ? 1 : 0) }) },
+  types: {} as { context: ModelContext; events: ModelEvent },
+  guards: { newGroup, hasPending: ({ context }) => context.pending > 0 },
+  actions: {
+    countVip: assign({ alerts: ({ context, event }) => context.alerts + (vipArrival({ event }) ? 1 : 0) }),
+    greet: assign({ greets: ({ context }) => context.greets + 1, lastAt: ({ event }) => arrivalAt(event) }),
+    queue: assign({ pending: ({ context }) => context.pending + 1, lastAt: ({ event }) => arrivalAt(event) }),
+    next: assign({ pending: ({ context }) => context.pending - 1, greets: ({ context }) => context.greets + 1 }),
+  },
 }).createMachine({
   id: 'greeting',
-  context: { alerts: 0 },
+  context: { alerts: 0, greets: 0, lastAt: -Infinity, pending: 0 },
   initial: 'ready',
   states: {
-    ready: { on: { ARRIVAL: { target: 'greeting', actions: 'countVip' } } },
+    ready: { on: { ARRIVAL: { target: 'greeting', actions: ['countVip', 'greet'] } } },
     greeting: {
       on: {
-        ARRIVAL: { actions: 'countVip' },
-        [E.greetDone]: [{ guard: ({ event }) => event.output === 'greeted', target: 'cooldown' }, { target: 'welcoming' }],
+        ARRIVAL: [{ guard: 'newGroup', actions: ['countVip', 'queue'] }, { actions: 'countVip' }],
+        [E.greetDone]: [
+          { guard: ({ context, event }) => event.output === 'greeted' && context.pending > 0, target: 'greeting', reenter: true, actions: 'next' },
+          { guard: ({ event }) => event.output === 'greeted', target: 'cooldown' },
+          { target: 'welcoming' },
+        ],
         [E.greetError]: 'welcoming',
       },
     },
-    welcoming: { on: { ARRIVAL: { actions: 'countVip' }, [E.welcomeDone]: 'cooldown', [E.welcomeError]: 'cooldown' } },
-    cooldown: { on: { ARRIVAL: { actions: 'countVip' }, [E.cooldownOver]: 'ready' } },
+    welcoming: {
+      on: {
+        ARRIVAL: [{ guard: 'newGroup', actions: ['countVip', 'queue'] }, { actions: 'countVip' }],
+        [E.welcomeDone]: [{ guard: 'hasPending', target: 'greeting', actions: 'next' }, { target: 'cooldown' }],
+        [E.welcomeError]: [{ guard: 'hasPending', target: 'greeting', actions: 'next' }, { target: 'cooldown' }],
+      },
+    },
+    cooldown: { on: { ARRIVAL: [{ guard: 'newGroup', target: 'greeting', actions: ['countVip', 'greet'] }, { actions: 'countVip' }], [E.cooldownOver]: 'ready' } },
   },
 });
 
@@ -85,6 +107,7 @@ const testModel = createTestModel(model, {
   events: [
     { type: 'ARRIVAL', at: 1_000 },
     { type: 'ARRIVAL', segment: 'vip', at: 2_000 },
+    { type: 'ARRIVAL', at: 7_000 }, // a new group after the one at 1 000 or 2 000
     { type: E.greetDone, output: 'greeted' },
     { type: E.greetDone, output: 'no-robot' },
     { type: E.greetError, error: 'fleet unreachable' },
@@ -92,8 +115,12 @@ const testModel = createTestModel(model, {
     { type: E.welcomeError, error: 'screen offline' },
     { type: E.cooldownOver },
   ],
-  // At most two VIP alerts per path keeps the model finite.
-  filterEvents: (snapshot, event) => !(vipArrival({ event }) && snapshot.context.alerts >= 2),
+  // Time does not run backwards; at most two VIP alerts, three greetings and one queued arrival per path keep the model finite.
+  filterEvents: (snapshot, event) =>
+    !(vipArrival({ event }) && snapshot.context.alerts >= 2) &&
+    !(event.type === 'ARRIVAL' && snapshot.context.greets >= 3) &&
+    !(event.type === 'ARRIVAL' && event.at < snapshot.context.lastAt) &&
+    !(event.type === 'ARRIVAL' && snapshot.context.pending >= 1 && newGroup({ context: snapshot.context, event })),
 });
 
 describe('greeting machine: model-based paths', () => {
@@ -118,6 +145,7 @@ describe('greeting machine: model-based paths', () => {
         '*': (state) => {
           expect(sut.value()).toBe(state.value);
           expect(sut.alertVip.calls).toHaveLength(state.context.alerts);
+          expect(sut.greet.calls).toHaveLength(state.context.greets);
         },
       },
       events: {
@@ -166,6 +194,54 @@ describe('greeting machine: cooldown timing (SimulatedClock)', () => {
     expect(sut.value()).toBe('cooldown');
     sut.clock.increment(1);
     expect(sut.value()).toBe('ready');
+  });
+});
+
+describe('greeting machine: re-triggering', () => {
+  it('with no cooldown, greets every arrival, even one that comes while the last greeting is being dispatched', async () => {
+    const sut = startSut(0);
+    sut.actor.send({ type: 'ARRIVAL', at: 1000 });
+    sut.actor.send({ type: 'ARRIVAL', at: 1020 }); // 20 ms later: the first greeting is still being dispatched
+    sut.greet.pending().resolve('greeted');
+    await flush();
+    expect(sut.value()).toBe('greeting');
+    sut.greet.pending().resolve('greeted');
+    await flush();
+    expect(sut.greet.inputs().map((i) => i.at)).toEqual([1000, 1020]);
+  });
+
+  it('queues new groups in order, and greets none of a group twice', async () => {
+    const sut = startSut(5000);
+    for (const at of [0, 3000, 6000, 8000, 12000]) sut.actor.send({ type: 'ARRIVAL', at });
+    // 0 is greeted; 3000 is its group; 6000 starts a group (8000 is in it); 12000 starts another.
+    for (let i = 0; i < 3; i++) {
+      sut.greet.pending().resolve('greeted');
+      await flush();
+    }
+    expect(sut.greet.inputs().map((i) => i.at)).toEqual([0, 6000, 12000]);
+    expect(sut.value()).toBe('cooldown');
+  });
+
+  it('a queued arrival is greeted after a welcome screen too', async () => {
+    const sut = startSut(0);
+    sut.actor.send({ type: 'ARRIVAL', at: 1 });
+    sut.actor.send({ type: 'ARRIVAL', at: 2 });
+    sut.greet.pending().resolve('no-robot');
+    await flush();
+    sut.showWelcome.pending().resolve();
+    await flush();
+    expect(sut.value()).toBe('greeting');
+    expect(sut.greet.inputs().map((i) => i.at)).toEqual([1, 2]);
+  });
+
+  it('greets a new group that arrives during the cooldown at once', async () => {
+    const sut = startSut(5000);
+    sut.actor.send({ type: 'ARRIVAL', at: 1000 });
+    sut.greet.pending().resolve('greeted');
+    await flush();
+    expect(sut.value()).toBe('cooldown');
+    sut.actor.send({ type: 'ARRIVAL', at: 6000 }); // the cooldown timer has not run out, the group has
+    expect(sut.value()).toBe('greeting');
   });
 });
 
