@@ -126,11 +126,12 @@ describe('lobby-manager API: REST and Socket.IO /dashboard', () => {
     });
 
     it('refuses commands once the token has expired, and disconnects the socket', async () => {
-      const token = hub.running.app.get(AuthService).issue('lobby', 300);
+      const auth = hub.running.app.get(AuthService);
+      const token = auth.issue('lobby', 300);
       const s = connect({ token });
       await new Promise((r) => s.once('snapshot', r));
       expect(await command(s, 'cancel', { taskId: 'x' })).toMatchObject({ ok: false, error: expect.stringMatching(/no task/) });
-      await new Promise((r) => setTimeout(r, 400));
+      await eventually(() => auth.verify(token) === null, 2000, 'token expired on the hub clock');
       const gone = new Promise((r) => s.once('disconnect', r));
       expect(await command(s, 'cancel', { taskId: 'x' })).toMatchObject({ ok: false, error: expect.stringMatching(/expired/) });
       await gone;
