@@ -1,5 +1,6 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { z } from 'zod';
+import { isoOf, ScaledClock, type Clock } from '../src/clock/clock.js';
 import type { uplinkSchemas } from '../src/contracts/payloads.js';
 import { topics, type UplinkKind } from '../src/contracts/topics.js';
 
@@ -14,6 +15,7 @@ export interface DeviceIdentity {
 export interface Received {
   topic: string;
   payload: Record<string, unknown>;
+  /** Epoch ms on the device's clock. */
   at: number;
 }
 
@@ -21,6 +23,11 @@ export interface ConnectOptions {
   /** `mqtt://host:port` or `ws://host:port/mqtt`. */
   url: string;
   mqtt?: IClientOptions;
+  /**
+   * The device's clock (contract section 9; default: real time). Or how to get it once connected, before
+   * the device says anything: `connectFleet` reads the hub's time from the device's presence this way.
+   */
+  clock?: Clock | ((device: SimDevice) => Promise<Clock>);
 }
 
 /**
@@ -29,6 +36,8 @@ export interface ConnectOptions {
  */
 export class SimDevice {
   client!: MqttClient;
+  /** Stamps what the device publishes and receives, and times what it does. Set by `connect`. */
+  clock!: Clock;
   /** Everything the hub sent on `cmd` and `error`, newest last: what tests assert on. */
   readonly received: Received[] = [];
   private readonly waiters = new Set<(m: Received) => void>();
@@ -48,15 +57,22 @@ export class SimDevice {
       connectTimeout: 5000,
       ...opts.mqtt,
     });
+    try {
+      this.clock = typeof opts.clock === 'function' ? await opts.clock(this) : (opts.clock ?? new ScaledClock());
+    } catch (e) {
+      this.client.end(true);
+      throw e;
+    }
     this.client.on('message', (topic, payload) => this.onMessage(topic, payload));
     await this.client.subscribeAsync([this.topic('cmd'), this.topic('error')], { qos: 1 });
     await this.onConnected();
     return this;
   }
 
-  /** Publishes on one of the device's own uplink topics, typed by the hub's own schema; `ts` is left to the hub unless given. */
+  /** Publishes on one of the device's own uplink topics, typed by the hub's own schema; `ts` is the device's clock unless given. */
   async publish<K extends UplinkKind>(kind: K, payload: z.input<(typeof uplinkSchemas)[K]>): Promise<void> {
-    await this.client.publishAsync(this.topic(kind), JSON.stringify(payload), { qos: 1 });
+    const ts = (payload as { ts?: string | number }).ts ?? isoOf(this.clock);
+    await this.client.publishAsync(this.topic(kind), JSON.stringify({ ...payload, ts }), { qos: 1 });
   }
 
   /** Where `received` ends now: pass it to `waitFor` to look only at what comes after. */
@@ -72,11 +88,12 @@ export class SimDevice {
     return new Promise((resolve, reject) => {
       const waiter = (m: Received) => {
         if (!match(m)) return;
-        clearTimeout(timer);
+        globalThis.clearTimeout(timer);
         this.waiters.delete(waiter);
         resolve(m);
       };
-      const timer = setTimeout(() => {
+      // A guard for tests, in real ms: a stalled or hand-driven clock must not stall the test with it.
+      const timer = globalThis.setTimeout(() => {
         this.waiters.delete(waiter);
         reject(new Error(`${this.id}: no matching message within ${opts.timeoutMs ?? 5000} ms`));
       }, opts.timeoutMs ?? 5000);
@@ -109,7 +126,7 @@ export class SimDevice {
     } catch {
       return;
     }
-    const m = { topic, payload: body, at: Date.now() };
+    const m = { topic, payload: body, at: this.clock.now() };
     this.received.push(m);
     for (const waiter of [...this.waiters]) waiter(m);
     if (topic === this.topic('cmd')) this.onCommand(body).catch(() => undefined);

@@ -42,7 +42,7 @@ describe('the hub on a scaled clock', () => {
     const file = demoWith(dir, 'ackTimeoutSec: 30');
     const hub = await startHubProcess({ HUB_CONFIG: file, HUB_DATA_DIR: dir, HUB_TIME_SCALE: '60', HUB_CLOCK_START: '2026-11-23T09:00:00+08:00' });
     hubs.push(hub);
-    const health = await (await fetch(`http://127.0.0.1:${hub.httpPort}/api/health`)).json();
+    const health = (await (await fetch(`http://127.0.0.1:${hub.httpPort}/api/health`)).json()) as { clock: { now: string; scale: number } };
     expect(health.clock.scale).toBe(60);
     expect(Date.parse(health.clock.now) - Date.parse('2026-11-23T01:00:00Z')).toBeLessThan(5 * 60_000); // minutes of hub time since start-up at most
 
