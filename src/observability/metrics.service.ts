@@ -55,6 +55,12 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly deadlinesPending = new Gauge({
+    name: 'hub_deadlines_pending',
+    help: 'Durable deadlines armed (task acks and expiries, device returns)',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'hub_' });
   }

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { CLOCK, type Clock, type TimerHandle } from '../clock/clock.js';
+import { MetricsService } from '../observability/metrics.service.js';
 import { Store } from '../persistence/store.js';
 import type { Deadline, DeadlineChanges } from './deadline.js';
 import { DeadlineRepository } from './deadline.repository.js';
@@ -26,6 +27,7 @@ export class Scheduler implements OnModuleDestroy {
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly repo: DeadlineRepository,
     private readonly store: Store,
+    private readonly metrics?: MetricsService,
   ) {}
 
   /** Who is told when a deadline is due (the branch owners). */
@@ -66,6 +68,7 @@ export class Scheduler implements OnModuleDestroy {
   private arm(d: Deadline): void {
     if (this.stopped) return;
     this.pending.set(d.key, d);
+    this.metrics?.deadlinesPending.set(this.pending.size);
     const due = Date.parse(d.dueAt);
     if (due < this.armedFor) this.armTimer(due);
   }
@@ -73,6 +76,7 @@ export class Scheduler implements OnModuleDestroy {
   /** The timer may still fire for it: it then finds nothing due and re-arms for the next one. */
   private disarm(key: string): void {
     this.pending.delete(key);
+    this.metrics?.deadlinesPending.set(this.pending.size);
   }
 
   private armTimer(due: number): void {
@@ -88,7 +92,7 @@ export class Scheduler implements OnModuleDestroy {
     const now = this.clock.now();
     const due = [...this.pending.values()].filter((d) => Date.parse(d.dueAt) <= now).sort((a, b) => a.dueAt.localeCompare(b.dueAt));
     for (const d of due) {
-      this.pending.delete(d.key);
+      this.disarm(d.key);
       this.track(this.handler(d).then(() => this.repo.removeFired(d)));
     }
     let next = Infinity;
