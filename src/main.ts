@@ -14,6 +14,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log(`${signal}: stopping`);
+    // Real time, not the hub's clock: the contract's 5 s are the operator's.
     setTimeout(() => {
       console.error('shutdown took longer than 4.5 s; exiting');
       process.exit(1);

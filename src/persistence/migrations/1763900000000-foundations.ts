@@ -85,12 +85,19 @@ export class Foundations1763900000000 implements MigrationInterface {
     const seen = new Set<string>();
     for (const a of open) {
       const condition = `${a.branchId}/${a.type}/${a.subject}`;
-      if (seen.has(condition)) await q.manager.createQueryBuilder().update('alert').set({ open: false, clearedAt: a.raisedAt }).where('id = :id', { id: a.id }).execute();
+      if (seen.has(condition)) {
+        const [query, parameters] = q.connection.driver.escapeQueryWithParameters(`UPDATE "alert" SET "open" = FALSE, "clearedAt" = :at WHERE "id" = :id`, { at: a.raisedAt, id: a.id }, {});
+        await q.query(query, parameters);
+      }
       seen.add(condition);
     }
   }
 
+  /** Plain SQL with named parameters in each driver's own style: no entity metadata (it will change after this migration). */
   private insert(q: QueryRunner, table: string, values: Record<string, unknown>): Promise<unknown> {
-    return q.manager.createQueryBuilder().insert().into(table).values(values).execute();
+    const columns = Object.keys(values);
+    const sql = `INSERT INTO "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) VALUES (${columns.map((c) => `:${c}`).join(', ')})`;
+    const [query, parameters] = q.connection.driver.escapeQueryWithParameters(sql, values, {});
+    return q.query(query, parameters);
   }
 }
