@@ -42,7 +42,7 @@ function config(sensors: number, dbUrl?: string): HubConfig {
 async function greetingLatency(dbUrl?: string, arrivals = 200): Promise<number[]> {
   const cfg = config(1, dbUrl);
   const hub = await startHub(cfg, { logLevel: 'silent' });
-  const fleet = await connectFleet(cfg, { url: `mqtt://127.0.0.1:${hub.mqttPort}`, profile: FAST });
+  const fleet = await connectFleet(cfg, { url: `mqtt://127.0.0.1:${hub.mqttPort}`, profile: FAST, clock: hub.clock });
   const cam = fleet.sensors.get('cam-0')!;
   const robots = [...fleet.workers.values()];
   const latencies: number[] = [];
@@ -52,7 +52,7 @@ async function greetingLatency(dbUrl?: string, arrivals = 200): Promise<number[]
       const t0 = performance.now();
       await cam.arrive();
       const cmd = await Promise.any(robots.map((r, j) => r.waitFor((m) => m.payload.type === 'greet', { after: marks[j] })));
-      latencies.push(performance.now() - t0 - Math.max(0, Date.now() - cmd.at));
+      latencies.push(performance.now() - t0 - Math.max(0, hub.clock.now() - cmd.at));
       const robot = robots.find((r) => r.received.includes(cmd))!;
       await new Promise<void>((resolve) => {
         const check = () => (robot.completed.includes(String(cmd.payload.taskId)) && robot.busyWith === null ? resolve() : setTimeout(check, 1));

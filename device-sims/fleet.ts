@@ -1,4 +1,6 @@
+import { ScaledClock, type Clock } from '../src/clock/clock.js';
 import type { HubConfig } from '../src/config/config.schema.js';
+import { hubClock } from './clock-sync.js';
 import type { ConnectOptions, DeviceIdentity, SimDevice } from './device.js';
 import { QueueSim } from './queue.js';
 import { SensorSim } from './sensor.js';
@@ -9,16 +11,22 @@ export interface Fleet {
   workers: Map<string, WorkerSim>;
   sensors: Map<string, SensorSim>;
   queues: Map<string, QueueSim>;
+  /** The one clock every device of the fleet runs on. */
+  clock: Clock;
   disconnect(): Promise<void>;
 }
 
-export interface FleetOptions extends ConnectOptions {
+export interface FleetOptions extends Omit<ConnectOptions, 'clock'> {
+  /** The fleet's clock (default: synced to the hub's, see `connectFleet`). */
+  clock?: Clock;
   /** Only these device ids (default: every device of the config). */
   only?: string[];
   /** Behaviour per device id, over the kind's defaults. */
   profiles?: Record<string, ProfileOverride>;
   /** Behaviour of every robot and screen, under `profiles`. */
   profile?: ProfileOverride;
+  /** Without `clock`: the time scale of the clock synced to the hub's (default 1); set it to the hub's `HUB_TIME_SCALE`. */
+  scale?: number;
 }
 
 /** The simulator for a configured device, by its kind. */
@@ -28,13 +36,17 @@ export function simFor(identity: DeviceIdentity, profile: ProfileOverride = {}):
   return new WorkerSim(identity, profile);
 }
 
-/** Connects every device of a hub config (or `only` some) with its real credentials. */
+/**
+ * Connects every device of a hub config (or `only` some) with its real credentials, all on one clock:
+ * `clock` if given, else one that starts at the hub's own time, read from the first device's presence.
+ */
 export async function connectFleet(config: HubConfig, opts: FleetOptions): Promise<Fleet> {
   const fleet: Fleet = {
     all: [],
     workers: new Map(),
     sensors: new Map(),
     queues: new Map(),
+    clock: opts.clock ?? new ScaledClock(opts.scale), // until the first device brings the hub's time
     disconnect: async () => void (await Promise.all(fleet.all.map((d) => d.disconnect()))),
   };
   for (const branch of config.branches) {
@@ -47,6 +59,11 @@ export async function connectFleet(config: HubConfig, opts: FleetOptions): Promi
       else if (sim instanceof QueueSim) fleet.queues.set(d.id, sim);
     }
   }
-  await Promise.all(fleet.all.map((d) => d.connect(opts)));
+  const [first, ...rest] = fleet.all;
+  if (first) {
+    await first.connect({ ...opts, clock: opts.clock ?? ((d) => hubClock(d, opts.scale)) });
+    fleet.clock = first.clock;
+    await Promise.all(rest.map((d) => d.connect({ ...opts, clock: fleet.clock })));
+  }
   return fleet;
 }

@@ -26,3 +26,10 @@ export class Random {
     return items[Math.floor(this.next() * items.length)];
   }
 }
+
+/** FNV-1a of a string: mixes an id into a seed, so each device or service draws its own stream. */
+export function hash(s: string): number {
+  let h = 2166136261;
+  for (const c of s) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
+  return h >>> 0;
+}

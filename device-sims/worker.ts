@@ -1,11 +1,12 @@
+import type { TimerHandle } from '../src/clock/clock.js';
 import type { AckState, DeviceStatus } from '../src/contracts/payloads.js';
 import type { TaskCommand } from '../src/contracts/tasks.js';
 import { SimDevice, type DeviceIdentity } from './device.js';
-import { Random } from './random.js';
+import { hash, Random } from './random.js';
 
 type Range = readonly [min: number, max: number];
 
-/** How a robot or screen behaves. Times in ms; `speed` divides them all (tests run a day in seconds). */
+/** How a robot or screen behaves. Times in ms of the device's clock: a scaled clock plays them faster. */
 export interface WorkProfile {
   acceptMs: Range;
   /** Before starting: a robot walks to the zone, a screen loads the content. */
@@ -16,7 +17,6 @@ export interface WorkProfile {
   failRate: number;
   /** Never answers commands: a hung app, for ack-timeout tests. */
   mute: boolean;
-  speed: number;
   seed: number;
   /** Battery % a robot loses per task. */
   drainPerTask: number;
@@ -32,7 +32,6 @@ export const ROBOT_PROFILE: WorkProfile = {
   rejectRate: 0.03,
   failRate: 0.02,
   mute: false,
-  speed: 1,
   seed: 1,
   drainPerTask: 0.5,
 };
@@ -44,7 +43,6 @@ export const SCREEN_PROFILE: WorkProfile = {
   rejectRate: 0.01,
   failRate: 0.005,
   mute: false,
-  speed: 1,
   seed: 1,
   drainPerTask: 0,
 };
@@ -56,7 +54,7 @@ export const SCREEN_PROFILE: WorkProfile = {
 export class WorkerSim extends SimDevice {
   readonly profile: WorkProfile;
   private readonly random: Random;
-  private current: { cmd: TaskCommand; timers: NodeJS.Timeout[] } | null = null;
+  private current: { cmd: TaskCommand; timers: TimerHandle[] } | null = null;
   status: DeviceStatus = 'idle';
   battery: number | undefined;
   /** Task ids this device finished, in order. */
@@ -97,11 +95,11 @@ export class WorkerSim extends SimDevice {
     if (this.profile.mute) return;
     const task = cmd as unknown as TaskCommand;
     if (this.current) return this.later(this.profile.acceptMs, () => this.ack(task.taskId, 'rejected', `busy with ${this.current?.cmd.taskId}`));
-    if (Date.parse(task.expiresAt) < Date.now()) return this.ack(task.taskId, 'rejected', 'expired');
+    if (Date.parse(task.expiresAt) < this.clock.now()) return this.ack(task.taskId, 'rejected', 'expired');
     if (this.random.chance(this.profile.rejectRate)) return this.later(this.profile.acceptMs, () => this.ack(task.taskId, 'rejected', 'path blocked'));
-    const job = { cmd: task, timers: [] as NodeJS.Timeout[] };
+    const job = { cmd: task, timers: [] as TimerHandle[] };
     this.current = job;
-    const step = (range: Range, fn: () => Promise<void>) => new Promise<void>((resolve) => job.timers.push(setTimeout(() => fn().then(resolve, resolve), this.duration(range))));
+    const step = (range: Range, fn: () => Promise<void>) => new Promise<void>((resolve) => job.timers.push(this.clock.setTimeout(() => fn().then(resolve, resolve), this.random.between(...range))));
     await step(this.profile.acceptMs, async () => {
       await this.ack(task.taskId, 'accepted');
       await this.report('busy');
@@ -124,33 +122,27 @@ export class WorkerSim extends SimDevice {
 
   private async cancel(taskId: string): Promise<void> {
     if (this.current?.cmd.taskId !== taskId) return;
-    this.current.timers.forEach(clearTimeout);
+    this.clearTimers();
     this.current = null;
     await this.report('idle');
   }
 
   private later(range: Range, fn: () => Promise<void>): Promise<void> {
-    return new Promise((resolve) => setTimeout(() => fn().then(resolve, resolve), this.duration(range)));
+    return new Promise((resolve) => this.clock.setTimeout(() => fn().then(resolve, resolve), this.random.between(...range)));
   }
 
-  private duration([min, max]: Range): number {
-    return this.random.between(min, max) / this.profile.speed;
+  private clearTimers(): void {
+    for (const t of this.current?.timers ?? []) this.clock.clearTimeout(t);
   }
 
   override async disconnect(): Promise<void> {
-    this.current?.timers.forEach(clearTimeout);
+    this.clearTimers();
     await super.disconnect();
   }
 
   override kill(): void {
-    this.current?.timers.forEach(clearTimeout);
+    this.clearTimers();
     this.current = null;
     super.kill();
   }
-}
-
-function hash(s: string): number {
-  let h = 2166136261;
-  for (const c of s) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
-  return h >>> 0;
 }

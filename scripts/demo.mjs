@@ -29,7 +29,8 @@ async function pick(envName, preferred) {
 
 const mqttPort = await pick('HUB_MQTT_PORT', 1883);
 const httpPort = await pick('HUB_HTTP_PORT', 3000);
-const env = { ...process.env, HUB_MQTT_PORT: String(mqttPort), HUB_HTTP_PORT: String(httpPort) };
+// Hub and simulators share one clock running 10× real time (contract section 9); HUB_TIME_SCALE chooses another.
+const env = { HUB_TIME_SCALE: '10', ...process.env, HUB_MQTT_PORT: String(mqttPort), HUB_HTTP_PORT: String(httpPort) };
 
 const hub = spawn(process.execPath, ['dist/src/main.js'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
 let sims;
@@ -47,10 +48,10 @@ hub.on('exit', (code) => {
 hub.stdout.on('data', (chunk) => {
   process.stdout.write(chunk);
   if (sims || !chunk.toString().includes('branch-hub ready')) return;
-  sims = spawn(process.execPath, ['dist/device-sims/cli.js', '--url', `mqtt://127.0.0.1:${mqttPort}`, '--speed', '10', '--quiet'], { env, stdio: 'inherit' });
+  sims = spawn(process.execPath, ['dist/device-sims/cli.js', '--url', `mqtt://127.0.0.1:${mqttPort}`, '--quiet'], { env, stdio: 'inherit' });
   const base = `http://localhost:${httpPort}`;
   console.log(`
-  branch-hub demo is running: branch sh-lujiazui with 10 simulated devices (10x speed).
+  branch-hub demo is running: branch sh-lujiazui with 10 simulated devices, hub and devices on one clock at ${env.HUB_TIME_SCALE}x.
     health     curl ${base}/api/health
     metrics    curl ${base}/metrics
     login      TOKEN=$(curl -s -XPOST ${base}/api/auth/login -H 'content-type: application/json' -d '{"username":"lobby","password":"lobby-demo"}' | sed 's/.*"token":"\\([^"]*\\)".*/\\1/')

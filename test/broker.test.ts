@@ -151,7 +151,8 @@ describe('embedded broker: authentication, ACL, presence', () => {
       robot1.on('message', (t) => commands.push(t));
       await robot1.subscribeAsync('branch/br-1/devices/robot-1/cmd', { qos: 1 });
       await robot1.publishAsync('branch/br-1/devices/robot-1/state', JSON.stringify({ status: 'idle' }), { qos: 1 });
-      await eventually(async () => (await hub.api('GET', '/api/branches/br-1/devices')).body.find((d: { id: string }) => d.id === 'robot-1').online, 3000, 'robot-1 online');
+      await hub.settle(); // earlier logins of robot-1 were taken over: their presence news has landed
+      expect((await hub.api('GET', '/api/branches/br-1/devices')).body.find((d: { id: string }) => d.id === 'robot-1')).toMatchObject({ online: true, status: 'idle' });
       const res = await hub.api('POST', '/api/branches/br-1/tasks', { type: 'announce', deviceId: 'robot-1', params: { text: 'hi', lang: 'en' } });
       expect(res.body).toMatchObject({ state: 'dispatched', deviceId: 'robot-1' });
       await eventually(() => commands.includes('branch/br-1/devices/robot-1/cmd'), 3000, 'robot-1 got its command');

@@ -23,7 +23,7 @@ describe('greeting flow, end to end', () => {
     const latencies: number[] = [];
     for (let i = 0; i < 20; i++) {
       const marks = robots.map((r) => r.mark());
-      const t0 = Date.now();
+      const t0 = hub.running.clock.now();
       await cam.arrive(i % 5 === 0 ? { segment: 'senior' } : {});
       const cmd = await Promise.any(robots.map((r, j) => r.waitFor(isTask('greet'), { after: marks[j], timeoutMs: 2000 })));
       latencies.push(cmd.at - t0);

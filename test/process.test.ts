@@ -41,10 +41,12 @@ describe('the hub process', () => {
   });
 
   it('plays a branch day with the simulator CLI against the demo hub: every device connects, arrivals are greeted', async () => {
-    const hub = await startHubProcess({ HUB_CONFIG: 'config/hub.yaml', HUB_DATA_DIR: dir });
+    // Hub and simulators on one clock at 60×: the CLI takes the scale from HUB_TIME_SCALE and syncs to the hub's time.
+    const hub = await startHubProcess({ HUB_CONFIG: 'config/hub.yaml', HUB_DATA_DIR: dir, HUB_TIME_SCALE: '60' });
     try {
-      const sims = spawn(process.execPath, ['dist/device-sims/cli.js', '--url', `mqtt://127.0.0.1:${hub.mqttPort}`, '--speed', '60', '--arrivals', '360', '--minutes', '0.1', '--seed', '7'], {
+      const sims = spawn(process.execPath, ['dist/device-sims/cli.js', '--url', `mqtt://127.0.0.1:${hub.mqttPort}`, '--arrivals', '360', '--minutes', '6', '--seed', '7'], {
         stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, HUB_TIME_SCALE: '60' },
       });
       let out = '';
       sims.stdout!.on('data', (d) => (out += d));

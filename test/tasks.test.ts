@@ -28,7 +28,7 @@ describe('task lifecycle on the real broker with simulated devices', () => {
     const task = await dispatch({ type: 'greet', params: { zone: 'entrance' } });
     expect(task).toMatchObject({ state: 'dispatched', deviceId: 'robot-1' });
     await r1.waitFor(isCmd(task.id, 'greet'));
-    const t0 = Date.now();
+    const t0 = hub.running.clock.now();
     const cancel = await r1.waitFor(isCmd(task.id, 'cancel'), { timeoutMs: 3000 });
     const again = await r2.waitFor(isCmd(task.id, 'greet'), { timeoutMs: 3000 });
     expect(cancel.at - t0).toBeGreaterThan(700); // ackTimeoutSec is 1 in the test branch
@@ -103,7 +103,7 @@ describe('task lifecycle on the real broker with simulated devices', () => {
     const r1 = fleet.workers.get('robot-1')!;
     const task = await dispatch({ type: 'announce', params: { text: 'closing soon', lang: 'en' }, ttlSec: 0.5 });
     const cmd = await r1.waitFor(isCmd(task.id, 'announce'));
-    expect(Date.parse(String(cmd.payload.expiresAt)) - Date.now()).toBeLessThan(600);
+    expect(Date.parse(String(cmd.payload.expiresAt)) - hub.running.clock.now()).toBeLessThan(600);
     await r1.waitFor(isCmd(task.id, 'cancel'), { timeoutMs: 3000 });
     expect((await taskReaches(hub, task.id, 'expired')).history.at(-1)?.cause).toMatch(/^not completed by /);
   });
@@ -186,8 +186,8 @@ describe('task lifecycle on the real broker with simulated devices', () => {
     fleet = await fleetOn(hub, { only: ['robot-1', 'robot-2'], profiles: { 'robot-1': { mute: true } } });
     const task = await dispatch({ type: 'greet', params: { zone: 'entrance' } });
     await fleet.workers.get('robot-1')!.waitFor(isCmd(task.id));
-    const dispatchedAt = Date.now();
-    hub = await hub.restart(); // the devices lose their connections with it
+    const dispatchedAt = hub.running.clock.now();
+    hub = await hub.restart(); // the devices lose their connections with it (the new hub's clock is real time again, as was this one's)
     await fleet.disconnect();
     expect((await getTask(hub, task.id)).state).toBe('dispatched');
     fleet = await fleetOn(hub, { only: ['robot-1', 'robot-2'], profiles: { 'robot-1': { mute: true } } });

@@ -36,7 +36,11 @@ export function dataSourceOptions(server: { dataDir: string; dbUrl?: string }): 
 export async function openDatabase(server: { dataDir: string; dbUrl?: string }): Promise<DataSource> {
   const ds = new DataSource(dataSourceOptions(server));
   try {
-    return await ds.initialize();
+    await ds.initialize();
+    // WAL with synchronous=NORMAL: a commit survives the hub being killed (the WAL is written before the commit
+    // returns); only a power cut may lose the last few. FULL would fsync every commit, on the hot path of every task step.
+    if (ds.options.type === 'sqlite') await ds.query('PRAGMA synchronous = NORMAL');
+    return ds;
   } catch (e) {
     const where = server.dbUrl ? server.dbUrl.replace(/\/\/[^@/]*@/, '//…@') : resolve(server.dataDir, 'hub.sqlite');
     throw new StartupError(`database ${where}: ${(e as Error).message.split('\n')[0]}`);

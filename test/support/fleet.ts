@@ -18,7 +18,8 @@ export const FAST: ProfileOverride = {
 
 /** Connects the test branch's devices (or `only` some) and waits until the hub sees them online. */
 export async function fleetOn(hub: TestHub, opts: Partial<FleetOptions> = {}): Promise<Fleet> {
-  const fleet = await connectFleet(hub.config, { url: hub.mqttUrl, profile: FAST, ...opts });
+  // In-process devices share the hub's own clock: their `ts` and timers are exactly its time.
+  const fleet = await connectFleet(hub.config, { url: hub.mqttUrl, profile: FAST, clock: hub.running.clock, ...opts });
   const ids = fleet.all.map((d) => d.id);
   await eventually(
     async () => {
