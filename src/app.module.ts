@@ -23,6 +23,8 @@ import { DeadlineRepository } from './schedule/deadline.repository.js';
 import { Scheduler } from './schedule/scheduler.service.js';
 import { IngestService } from './signals/ingest.service.js';
 import { QueueRepository } from './signals/queue.repository.js';
+import { SiteRepository } from './signals/site.repository.js';
+import { FlowStateRepository } from './flows/flow-state.repository.js';
 import { SignalsController } from './signals/signals.controller.js';
 import { CommandPort } from './tasks/command-port.js';
 import { TaskRepository } from './tasks/task.repository.js';
@@ -51,6 +53,8 @@ export class AppModule {
         TaskRepository,
         AlertRepository,
         QueueRepository,
+        SiteRepository,
+        FlowStateRepository,
         DeadlineRepository,
         SettingRepository,
         Scheduler,

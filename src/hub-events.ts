@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { AlertType } from './alerts/alert-types.js';
-import type { AckPayload, DeviceStatus, ErrorCode, QueuePayload } from './contracts/payloads.js';
+import type { AckPayload, ConductPayload, DeviceStatus, ErrorCode, QueuePayload } from './contracts/payloads.js';
 import type { AlertView, BranchSummary, DeviceView, Task } from './contracts/views.js';
 
 /** Every in-process domain event, named and typed once. Each carries its branch; payloads are plain objects. */
@@ -11,6 +11,9 @@ export interface HubEventMap {
   footfall: { branchId: string; deviceId: string; zone: string; direction: 'in' | 'out'; count: number; segment?: string; at: Date };
   occupancy: { branchId: string; deviceId: string; zone: string; count: number; at: Date };
   post: { branchId: string; deviceId: string; post: string; staffed: boolean; at: Date };
+  /** An anonymous track entering or leaving a zone (`outside`: it left the branch). */
+  track: { branchId: string; deviceId: string; track: string; zone: string; event: 'enter' | 'exit'; at: Date };
+  conduct: { branchId: string; deviceId: string; type: ConductPayload['type']; zone?: string; post?: string; detail?: string; at: Date };
   queue: { branchId: string; deviceId: string; at: Date } & QueuePayload;
   ack: { branchId: string; deviceId: string; at: Date; topic: string } & AckPayload;
   /** A signal that passed validation but was refused by its owner (an ack for an unknown task): ingest answers it. */

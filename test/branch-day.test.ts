@@ -50,7 +50,7 @@ describe('a branch day against the real hub', () => {
     expect(fleet.all.flatMap((d) => d.received.filter((m) => m.topic.endsWith('/error')))).toEqual([]);
     // Counters serve in real service times: the hub learns from every one of them (it ignores durations no counter could take).
     expect(day.served).toBeGreaterThan(0);
-    const queues = hub.running.app.get(Branches).get('br-1').board.queues();
+    const queues = hub.running.app.get(Branches).get('br-1').model.queues();
     expect(Object.values(queues).reduce((n, q) => n + q.observedServices, 0)).toBe(day.served);
     console.log(`branch day: ${day.arrivals} arrivals, ${day.tickets} tickets, ${day.served} served, ${tasks.length} tasks (${failed.length} failed)`);
   });

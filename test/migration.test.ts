@@ -48,7 +48,7 @@ describe('migrating a first-release database', () => {
       } finally {
         await fleet.disconnect();
       }
-      const queues = hub.running.app.get(Branches).get('br-1').board.queues();
+      const queues = hub.running.app.get(Branches).get('br-1').model.queues();
       expect(queues.card).toMatchObject({ waiting: [{ ticket: 'A007' }], openCounters: 1, observedServices: 5, minutesPerCustomer: 8 });
       expect(queues.cash).toMatchObject({ waiting: [], openCounters: null, observedServices: 0 });
     } finally {

@@ -3,6 +3,7 @@ import { IsNull, MoreThanOrEqual } from 'typeorm';
 import type { AlertView } from '../contracts/views.js';
 import { AlertRecord } from '../persistence/entities.js';
 import { Store } from '../persistence/store.js';
+import { ALERT_LEVELS, type AlertLevel } from './alert-types.js';
 
 /**
  * Alerts. Changes are targeted updates guarded by the row's current state, so a manager's acknowledgement
@@ -34,6 +35,16 @@ export class AlertRepository {
       if (close) await em.update(AlertRecord, { id, open: true }, { open: false, clearedAt: at });
     });
     return this.get(id);
+  }
+
+  /** One level up, if it is still open, unacknowledged and below the top; null otherwise. */
+  async escalate(id: string, at: string): Promise<AlertView | null> {
+    const alert = await this.get(id);
+    if (!alert || !alert.open || alert.ackedAt) return null;
+    const next = ALERT_LEVELS[ALERT_LEVELS.indexOf(alert.level as AlertLevel) + 1];
+    if (!next) return null;
+    const done = await this.store.transaction((em) => em.update(AlertRecord, { id, open: true, ackedAt: IsNull(), level: alert.level }, { level: next, escalatedAt: at }));
+    return done.affected ? this.get(id) : null;
   }
 
   get(id: string): Promise<AlertView | null> {

@@ -1,28 +1,44 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { CLOCK, isoOf, type Clock } from '../clock/clock.js';
+import { HUB_CONFIG } from '../config/config.module.js';
+import type { HubConfig } from '../config/config.schema.js';
 import { Rejection } from '../contracts/rejection.js';
 import type { AlertView } from '../contracts/views.js';
 import { HubEvents, type HubEventMap } from '../hub-events.js';
 import { MetricsService } from '../observability/metrics.service.js';
+import { Scheduler } from '../schedule/scheduler.service.js';
 import { AlertRepository } from './alert.repository.js';
-import { EVENT_ALERTS, type AlertType } from './alert-types.js';
+import { ALERT_LEVELS, EVENT_ALERTS, RAISED_AT, type AlertType } from './alert-types.js';
 
-/** Raises, clears and acknowledges alerts: flows ask through `alertRaise` / `alertClear` events, managers through the API. */
+const escalateKey = (alertId: string) => `alert:${alertId}:escalate`;
+
+/**
+ * Alerts as first-class records: raised once per open condition (flows ask through `alertRaise` /
+ * `alertClear` events), cleared when the condition ends, acknowledged by a manager (REST or socket), and
+ * escalated — one level up, with a new `alert` event — each `alertEscalateMin` nobody acknowledges them,
+ * on a durable deadline.
+ */
 @Injectable()
 export class AlertsService {
+  private readonly escalateMs: Map<string, number>;
+
   constructor(
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(HUB_CONFIG) config: HubConfig,
     private readonly repo: AlertRepository,
     private readonly events: HubEvents,
     private readonly metrics: MetricsService,
+    private readonly scheduler: Scheduler,
   ) {
+    this.escalateMs = new Map(config.branches.map((b) => [b.id, b.rules.alertEscalateMin * 60_000]));
     events.on('alertRaise', (e) => this.raise(e).then(() => undefined));
     events.on('alertClear', (e) => this.clear(e.branchId, e.type, e.subject));
   }
 
   /** Raises an alert unless the same condition (type + subject) already has an open one. */
   async raise(e: HubEventMap['alertRaise']): Promise<AlertView> {
+    const now = this.clock.now();
     const { alert, raised } = await this.repo.raiseOnce({
       id: randomUUID(),
       branchId: e.branchId,
@@ -30,14 +46,17 @@ export class AlertsService {
       subject: e.subject.slice(0, 128),
       message: e.message.slice(0, 500), // the column's size: a device's long `reason` must not lose the alert
       data: e.data,
+      level: RAISED_AT[e.type],
+      escalatedAt: null,
       open: true,
-      raisedAt: isoOf(this.clock),
+      raisedAt: new Date(now).toISOString(),
       clearedAt: null,
       ackedAt: null,
       ackedBy: null,
     });
     if (raised) {
       this.metrics.alertsRaised.inc({ type: e.type });
+      await this.scheduleEscalation(alert, now);
       await this.changed(alert);
     }
     return alert;
@@ -45,7 +64,9 @@ export class AlertsService {
 
   async clear(branchId: string, type: AlertType, subject: string): Promise<void> {
     const cleared = await this.repo.clear(branchId, type, subject, isoOf(this.clock));
-    if (cleared) await this.changed(cleared);
+    if (!cleared) return;
+    await this.scheduler.cancel(escalateKey(cleared.id));
+    await this.changed(cleared);
   }
 
   async acknowledge(id: string, by: string): Promise<AlertView> {
@@ -53,8 +74,18 @@ export class AlertsService {
     if (!found) throw new Rejection('not-found', `no alert ${id}`);
     if (found.ackedAt) return found;
     const acked = (await this.repo.acknowledge(id, by, isoOf(this.clock), (EVENT_ALERTS as readonly string[]).includes(found.type)))!;
+    await this.scheduler.cancel(escalateKey(id));
     await this.changed(acked);
     return acked;
+  }
+
+  /** Its escalation deadline: still open and unacknowledged, it goes one level up (and waits for the next, below critical). */
+  async escalate(id: string): Promise<void> {
+    const now = this.clock.now();
+    const alert = await this.repo.escalate(id, new Date(now).toISOString());
+    if (!alert) return;
+    await this.scheduleEscalation(alert, now);
+    await this.changed(alert);
   }
 
   get(id: string): Promise<AlertView | null> {
@@ -64,6 +95,12 @@ export class AlertsService {
   /** Open ones only, or (no state) open and closed ones of the last 24 h on the hub's clock; newest first. */
   list(branchId: string, state?: 'open' | 'closed'): Promise<AlertView[]> {
     return this.repo.list(branchId, state, new Date(this.clock.now() - 24 * 3600_000).toISOString());
+  }
+
+  private async scheduleEscalation(alert: AlertView, from: number): Promise<void> {
+    const ms = this.escalateMs.get(alert.branchId);
+    if (!ms || alert.level === ALERT_LEVELS.at(-1)) return;
+    await this.scheduler.schedule({ key: escalateKey(alert.id), branchId: alert.branchId, kind: 'alert-escalate', dueAt: new Date(from + ms).toISOString(), data: { alertId: alert.id } });
   }
 
   private changed(alert: AlertView): Promise<void> {

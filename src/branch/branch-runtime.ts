@@ -1,5 +1,5 @@
-import { Logger } from '@nestjs/common';
 import { isoOf, type Clock } from '../clock/clock.js';
+import type { AlertsService } from '../alerts/alerts.service.js';
 import type { BranchConfig } from '../config/config.schema.js';
 import { Rejection } from '../contracts/rejection.js';
 import type { BrokerService } from '../broker/broker.service.js';
@@ -7,18 +7,22 @@ import { topics } from '../contracts/topics.js';
 import type { Task } from '../contracts/views.js';
 import type { DevicesService } from '../devices/devices.service.js';
 import { DeviceHealthFlow, deviceReturnKey } from '../flows/device-health.flow.js';
+import { FlowHost } from '../flows/flow-host.js';
+import type { FlowStateRepository } from '../flows/flow-state.repository.js';
 import { GreetingFlow } from '../flows/greeting.flow.js';
 import type { HubEventMap, HubEvents } from '../hub-events.js';
 import { KeyedQueue } from '../keyed-queue.js';
 import type { Deadline } from '../schedule/deadline.js';
 import type { DeadlineRepository } from '../schedule/deadline.repository.js';
 import type { Scheduler } from '../schedule/scheduler.service.js';
-import { QueueBoard } from '../signals/queue-board.js';
+import { BranchModel, FOOTFALL_HOURS } from '../signals/branch-model.js';
 import type { QueueRepository } from '../signals/queue.repository.js';
+import type { SiteRepository } from '../signals/site.repository.js';
 import { TaskBook, type CreateTask, type TaskPorts } from '../tasks/task-book.js';
+import { BranchFlows, FLOWS } from './branch-flows.js';
 
 /** The signals a branch's owner takes, one at a time. */
-export const BRANCH_SIGNALS = ['presence', 'deviceState', 'footfall', 'occupancy', 'post', 'queue', 'ack'] as const;
+export const BRANCH_SIGNALS = ['presence', 'deviceState', 'footfall', 'occupancy', 'post', 'track', 'conduct', 'queue', 'ack'] as const;
 export type BranchSignal = (typeof BRANCH_SIGNALS)[number];
 
 export interface RuntimePorts extends TaskPorts {
@@ -29,19 +33,23 @@ export interface RuntimePorts extends TaskPorts {
   scheduler: Scheduler;
   deadlines: DeadlineRepository;
   queues: QueueRepository;
+  site: SiteRepository;
+  flowStates: FlowStateRepository;
+  alerts: AlertsService;
 }
 
 /**
- * The owner of one branch's live work: its open tasks, queues and zones, flow actors and deadlines.
- * Everything that changes them — device signals, deadlines, managers' commands — is one turn here,
- * taken one at a time in arrival order; state is written through repositories as it changes, so a
- * restart (or, later, another hub) can take the branch over from the database.
+ * The owner of one branch's live work: its open tasks, the live model (queues, zones, posts, footfall),
+ * flow actors and deadlines. Everything that changes them — device signals, deadlines, managers'
+ * commands — is one turn here, taken one at a time in arrival order; state is written through
+ * repositories as it changes, so a restart (or, later, another hub) can take the branch over from the database.
  */
 export class BranchRuntime {
-  private readonly logger: Logger;
   private readonly turns = new KeyedQueue();
   readonly tasks: TaskBook;
-  readonly board: QueueBoard;
+  readonly model: BranchModel;
+  private readonly host: FlowHost;
+  private readonly flows: BranchFlows;
   private readonly greeting: GreetingFlow;
   private readonly health: DeviceHealthFlow;
   private lastSummary = '';
@@ -50,9 +58,10 @@ export class BranchRuntime {
     readonly branch: BranchConfig,
     private readonly p: RuntimePorts,
   ) {
-    this.logger = new Logger(`Branch ${branch.id}`);
     this.tasks = new TaskBook(branch, p);
-    this.board = new QueueBoard(branch);
+    this.model = new BranchModel(branch);
+    this.host = new FlowHost(branch.id, FLOWS, { clock: p.clock, repo: p.flowStates, effect: (e, actor) => this.flows.effect(e, actor) });
+    this.flows = new BranchFlows(branch, this.model, this.tasks, this.host, p);
     this.greeting = new GreetingFlow(branch, {
       clock: p.clock,
       createTask: (req, opts) => this.run(() => this.tasks.create(req, opts)),
@@ -71,20 +80,25 @@ export class BranchRuntime {
     return this.turns.run(this.branch.id, work);
   }
 
-  /** Takes over from the database: queues, open tasks, who is expected back; then starts the flows. */
+  /** Takes over from the database: the live model, open tasks, flow actors, who is expected back; then starts the greeting. */
   async load(): Promise<void> {
-    this.board.restore(await this.p.queues.load(this.branch.id));
+    const id = this.branch.id;
+    const since = new Date(this.p.clock.now() - FOOTFALL_HOURS * 3600_000).toISOString();
+    this.model.restore(await this.p.queues.load(id), await this.p.site.posts(id), await this.p.site.footfall(id, since));
     await this.tasks.load();
-    const expected = this.health.returnDeadline(await this.p.deadlines.find(deviceReturnKey(this.branch.id)));
+    await this.host.load();
+    await this.flows.reconcile();
+    const expected = this.health.returnDeadline(await this.p.deadlines.find(deviceReturnKey(id)));
     if (expected) await this.p.scheduler.schedule(expected);
     this.greeting.start();
     await this.publishSummary();
   }
 
-  /** Finishes the turns already queued; deadlines stay stored for the next owner. */
+  /** Finishes the turns already queued; deadlines and flow states stay stored for the next owner. */
   async stop(): Promise<void> {
     this.greeting.stop();
     await this.turns.drain();
+    this.host.stop();
   }
 
   signal<K extends BranchSignal>(name: K, e: HubEventMap[K]): Promise<void> {
@@ -92,7 +106,12 @@ export class BranchRuntime {
   }
 
   deadline(d: Deadline): Promise<void> {
-    return this.run(() => (d.kind === 'device-return' ? this.health.notBack(d) : this.tasks.deadline(d)));
+    return this.run(async () => {
+      if (d.kind === 'device-return') return this.health.notBack(d);
+      if (d.kind === 'flow') return this.host.deadline(d);
+      if (d.kind === 'alert-escalate') return void (await this.p.alerts.escalate(String(d.data.alertId)));
+      return this.tasks.deadline(d);
+    });
   }
 
   createTask(req: CreateTask): Promise<Task> {
@@ -103,39 +122,69 @@ export class BranchRuntime {
     return this.run(() => this.tasks.cancel(taskId, by));
   }
 
+  /** A manager pauses promotions for `minutes` of the hub's clock; returns until when. */
+  pausePromotions(minutes: number): Promise<string> {
+    return this.run(async () => {
+      const now = this.p.clock.now();
+      const until = now + minutes * 60_000;
+      await this.flows.pausePromotions(until, now);
+      return new Date(until).toISOString();
+    });
+  }
+
   private async take<K extends BranchSignal>(name: K, event: HubEventMap[K]): Promise<void> {
     const e = event as HubEventMap[BranchSignal];
+    const at = 'at' in e ? e.at.getTime() : this.p.clock.now();
     switch (name) {
       case 'presence': {
         const p = e as HubEventMap['presence'];
         await this.p.devices.presence(p);
         if (p.online) await this.tasks.deviceOnline(p.deviceId);
         else await this.tasks.release(p.deviceId, `${p.deviceId} went offline`, false);
-        return this.health.check(p.deviceId);
+        await this.health.check(p.deviceId);
+        return this.flows.deviceChanged(p.since.getTime());
       }
       case 'deviceState': {
         const s = e as HubEventMap['deviceState'];
         await this.p.devices.state(s);
         if (s.status === 'fault' || s.status === 'charging') await this.tasks.release(s.deviceId, `${s.deviceId} reported ${s.status}`, true);
         if (s.status === 'idle') await this.tasks.dispatchWaiting();
-        return this.health.check(s.deviceId);
+        await this.health.check(s.deviceId);
+        return this.flows.deviceChanged(at);
       }
-      case 'footfall':
-        return this.greeting.footfall(e as HubEventMap['footfall']);
+      case 'footfall': {
+        const f = e as HubEventMap['footfall'];
+        const hour = this.model.footfall(f);
+        if (hour) await this.p.site.saveFootfall(this.branch.id, hour);
+        this.greeting.footfall(f);
+        await this.flows.occupancy(f.zone, at);
+        return this.publishSummary();
+      }
       case 'occupancy': {
         const o = e as HubEventMap['occupancy'];
-        this.board.setOccupancy(o.zone, o.count);
+        this.model.occupancy(o.zone, o.count);
+        await this.flows.occupancy(o.zone, at);
         return this.publishSummary();
       }
       case 'queue': {
-        const change = this.board.apply(e as HubEventMap['queue']);
+        const q = e as HubEventMap['queue'];
+        const change = this.model.queue(q);
         if (change) await this.p.queues.save(change);
+        await this.flows.queue(q);
         return this.publishSummary();
       }
+      case 'post': {
+        const p = e as HubEventMap['post'];
+        const state = this.model.post(p);
+        if (state) await this.p.site.savePost(this.branch.id, p.post, state);
+        return this.flows.post(p);
+      }
+      case 'conduct':
+        return this.flows.conduct(e as HubEventMap['conduct']);
       case 'ack':
         return this.ack(e as HubEventMap['ack']);
-      case 'post':
-        return; // staff posts feed the unattended-post flow (not built yet)
+      case 'track':
+        return; // validated; paths and dwell are aggregated by analytics (not built yet)
     }
   }
 
@@ -154,7 +203,7 @@ export class BranchRuntime {
 
   /** The retained summary screens show, published when what it says changed. */
   private async publishSummary(): Promise<void> {
-    const summary = this.board.summary(isoOf(this.p.clock));
+    const summary = this.model.summary(isoOf(this.p.clock));
     const key = JSON.stringify({ ...summary, ts: undefined });
     if (key === this.lastSummary) return;
     this.lastSummary = key;

@@ -10,6 +10,9 @@ import { MetricsService } from '../observability/metrics.service.js';
 import { DeadlineRepository } from '../schedule/deadline.repository.js';
 import { Scheduler } from '../schedule/scheduler.service.js';
 import { QueueRepository } from '../signals/queue.repository.js';
+import { SiteRepository } from '../signals/site.repository.js';
+import { FlowStateRepository } from '../flows/flow-state.repository.js';
+import { AlertsService } from '../alerts/alerts.service.js';
 import { CommandPort } from '../tasks/command-port.js';
 import { TaskRepository } from '../tasks/task.repository.js';
 import { BRANCH_SIGNALS, BranchRuntime, type RuntimePorts } from './branch-runtime.js';
@@ -35,8 +38,11 @@ export class Branches implements OnApplicationBootstrap, BeforeApplicationShutdo
     metrics: MetricsService,
     deadlines: DeadlineRepository,
     queues: QueueRepository,
+    site: SiteRepository,
+    flowStates: FlowStateRepository,
+    alerts: AlertsService,
   ) {
-    const ports: RuntimePorts = { clock, devices, events, broker, scheduler, deadlines, queues, repo, commands, metrics };
+    const ports: RuntimePorts = { clock, devices, events, broker, scheduler, deadlines, queues, site, flowStates, alerts, repo, commands, metrics };
     for (const branch of config.branches) this.runtimes.set(branch.id, new BranchRuntime(branch, ports));
     for (const name of BRANCH_SIGNALS) events.on(name, (e) => this.runtimes.get(e.branchId)?.signal(name, e));
     scheduler.onDue(async (d) => this.runtimes.get(d.branchId)?.deadline(d));

@@ -10,6 +10,7 @@ export const RULE_DEFAULTS = {
   postEmptyMin: 3,
   ackTimeoutSec: 5,
   maxAttempts: 3,
+  alertEscalateMin: 5,
   /** Extension: after a hub restart, a device that was connected before and is not back by then is `device-down`. */
   deviceReturnSec: 60,
 } as const;
@@ -28,6 +29,7 @@ const rulesSchema = z
     postEmptyMin: positive,
     ackTimeoutSec: positive,
     maxAttempts: z.number().int().min(1).max(20),
+    alertEscalateMin: positive,
     deviceReturnSec: positive,
   })
   .partial()
@@ -45,6 +47,8 @@ const serviceSchema = z.object({
   name: z.string().min(1),
   kiosk: z.boolean().default(false),
   avgServiceMin: positive,
+  /** Where it is served (contract section 2); default `counters`. */
+  zone: z.string().optional(),
 });
 
 const deviceSchema = z.object({
@@ -157,8 +161,23 @@ export function crossReferenceIssues(raw: unknown): ConfigIssue[] {
       devicesSeen.set(d.id, String(b.id));
     });
     list(b.campaigns).forEach((c, j) => refs(c.services, services, at('campaigns', j, 'services'), 'service'));
+    list(b.services).forEach((s, j) => {
+      if (typeof s.zone === 'string' && !zones.includes(s.zone)) issues.push({ path: at('services', j, 'zone'), message: `unknown zone "${s.zone}"` });
+    });
   });
   return issues;
+}
+
+/** Where a service is served: its `zone`, else `counters` (contract section 2). */
+export function serviceZone(service: BranchConfig['services'][number]): string {
+  return service.zone ?? 'counters';
+}
+
+/** Waiting-area screens: those in the zone called `waiting`, else those outside the entry zones. */
+export function waitingZones(branch: BranchConfig): string[] {
+  if (branch.zones.some((z) => z.id === 'waiting')) return ['waiting'];
+  const entry = entryZones(branch);
+  return branch.zones.map((z) => z.id).filter((z) => !entry.includes(z));
 }
 
 /** The entry zones of a branch: those marked `entry: true`, else the zone called `entrance`. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AlertView, BranchSummary, DeviceView, QueueView, Task } from './views.js';
+import type { AlertView, BranchSummary, DeviceView, FootfallHour, PostView, QueueView, Task } from './views.js';
 
 /** Lobby-manager API bodies and socket commands (contract section 6). */
 export const loginRequest = z.object({ username: z.string().min(1), password: z.string().min(1) });
@@ -7,6 +7,8 @@ export const taskStateFilter = z.enum(['created', 'dispatched', 'accepted', 'sta
 export const alertStateFilter = z.enum(['open', 'closed']).optional();
 export const cancelCommand = z.object({ taskId: z.string().min(1) });
 export const ackAlertCommand = z.object({ alertId: z.string().min(1) });
+/** Up to a day; 0 ends a pause at once. */
+export const pausePromotionsCommand = z.object({ branchId: z.string().min(1), minutes: z.number().min(0).max(24 * 60) });
 
 /** A socket command's answer, through the Socket.IO ack callback. */
 export type CommandAnswer = ({ ok: true } & Record<string, unknown>) | { ok: false; error: string };
@@ -18,6 +20,9 @@ export interface BranchSnapshot {
   devices: DeviceView[];
   queues: Record<string, QueueView>;
   occupancy: Record<string, number>;
+  /** Extension: staff posts and footfall at the entry zones per hour (last 48 h). */
+  posts: Record<string, PostView>;
+  footfall: FootfallHour[];
   tasks: Task[];
   alerts: AlertView[];
 }
@@ -36,4 +41,5 @@ export interface ClientToServerEvents {
   dispatch: Command;
   cancel: Command;
   ackAlert: Command;
+  pausePromotions: Command;
 }

@@ -45,6 +45,25 @@ export const postPayload = z.object({
   staffed: z.boolean(),
 });
 
+/** One anonymous person (a video-analytics track id, never a face or a name) entering or leaving a zone; `outside` = left the branch. */
+export const trackPayload = z.object({
+  ts,
+  track: z.string().min(1).max(64),
+  zone: z.string().min(1),
+  event: z.enum(['enter', 'exit']),
+});
+
+export const CONDUCT_TYPES = ['operating-for-customer', 'absent-from-post', 'other'] as const;
+
+/** A staff-conduct finding of video analytics. */
+export const conductPayload = z.object({
+  ts,
+  type: z.enum(CONDUCT_TYPES),
+  zone: z.string().min(1).optional(),
+  post: z.string().min(1).max(64).optional(),
+  detail: z.string().max(500).optional(),
+});
+
 export const queuePayload = z.discriminatedUnion('event', [
   z.object({
     ts,
@@ -52,6 +71,8 @@ export const queuePayload = z.discriminatedUnion('event', [
     ticket: z.string().min(1).max(32),
     service: z.string().min(1),
     counter: z.string().min(1).max(32).optional(),
+    /** An appointment's `ref` (contract section 5). */
+    appointment: z.string().min(1).max(64).optional(),
   }),
   z.object({ ts, event: z.literal('counters'), service: z.string().min(1), open: z.number().int().nonnegative() }),
 ]);
@@ -74,12 +95,15 @@ export const uplinkSchemas = {
   footfall: footfallPayload,
   occupancy: occupancyPayload,
   post: postPayload,
+  track: trackPayload,
+  conduct: conductPayload,
   queue: queuePayload,
   ack: ackPayload,
   event: eventPayload,
 } as const;
 
 export type QueuePayload = z.output<typeof queuePayload>;
+export type ConductPayload = z.output<typeof conductPayload>;
 export type AckPayload = z.output<typeof ackPayload>;
 
 /** What the hub answers on a device's `error` topic. */

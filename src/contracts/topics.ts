@@ -1,7 +1,7 @@
 /** Topic grammar of contract section 3. The one place topics are built and parsed. */
 
 /** What a device may publish about itself. `event` is reserved by the contract for device-defined events. */
-export const DEVICE_UPLINK = ['state', 'footfall', 'occupancy', 'post', 'queue', 'ack', 'event'] as const;
+export const DEVICE_UPLINK = ['state', 'footfall', 'occupancy', 'post', 'track', 'conduct', 'queue', 'ack', 'event'] as const;
 export type UplinkKind = (typeof DEVICE_UPLINK)[number];
 export const DEVICE_DOWNLINK = ['cmd', 'error'] as const;
 export type DownlinkKind = (typeof DEVICE_DOWNLINK)[number];

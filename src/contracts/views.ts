@@ -85,6 +85,10 @@ export interface AlertView {
   subject: string;
   message: string;
   data: Record<string, unknown>;
+  /** `info`, `warning` or `critical`; rises while nobody acknowledges it (`alertEscalateMin`). */
+  level: string;
+  /** When it last rose, else null. */
+  escalatedAt: string | null;
   open: boolean;
   raisedAt: string;
   clearedAt: string | null;
@@ -94,15 +98,37 @@ export interface AlertView {
 
 /** One service's queue. */
 export interface QueueView {
+  /** Where the service is served. */
+  zone: string;
   /** Tickets issued and not yet called, served or abandoned, oldest first. */
   waiting: { ticket: string; issuedAt: string }[];
+  /** Tickets at a counter now. */
+  called: number;
   /** Open counters, once the queue system has said. */
   openCounters: number | null;
   /** Minutes per customer used for the estimate (configured, or observed once enough were served). */
   minutesPerCustomer: number;
   /** Called→served durations kept for the estimate. */
   observedServices: number;
+  /** Median issued→called minutes of the last customers; null before the first is called. */
+  observedWaitMin: number | null;
+  /** Served and abandoned since the hub started. */
+  served: number;
+  abandoned: number;
   estimatedWaitMin: number;
+}
+
+/** A staff post, as its sensor last said. */
+export interface PostView {
+  staffed: boolean;
+  since: string;
+}
+
+/** People in and out at the entry zones in one hour of the hub's clock. */
+export interface FootfallHour {
+  hour: string;
+  in: number;
+  out: number;
 }
 
 /** What screens show (contract section 3, `branch/{b}/summary`). */

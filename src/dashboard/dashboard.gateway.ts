@@ -5,7 +5,7 @@ import { AlertsService } from '../alerts/alerts.service.js';
 import { Branches } from '../branch/branches.service.js';
 import { HUB_CONFIG } from '../config/config.module.js';
 import type { HubConfig } from '../config/config.schema.js';
-import { ackAlertCommand, cancelCommand, type BranchSnapshot, type ClientToServerEvents, type CommandAnswer, type ServerToClientEvents } from '../contracts/api.js';
+import { ackAlertCommand, cancelCommand, pausePromotionsCommand, type BranchSnapshot, type ClientToServerEvents, type CommandAnswer, type ServerToClientEvents } from '../contracts/api.js';
 import { Rejection } from '../contracts/rejection.js';
 import { dispatchRequest } from '../contracts/tasks.js';
 import { parseOrReject } from '../contracts/validate.js';
@@ -82,6 +82,16 @@ export class DashboardGateway implements OnGatewayInit, OnGatewayConnection {
     return this.answer(socket, async () => ({ alert: await this.alerts.acknowledge(parseOrReject(ackAlertCommand, body ?? {}).alertId, socket.data.manager) }));
   }
 
+  @SubscribeMessage('pausePromotions')
+  pausePromotions(@MessageBody() body: unknown, @ConnectedSocket() socket: DashboardSocket): Promise<CommandAnswer> {
+    return this.answer(socket, async () => {
+      const { branchId, minutes } = parseOrReject(pausePromotionsCommand, body ?? {});
+      const runtime = this.branches.get(branchId);
+      this.logger.log(`${socket.data.manager} paused promotions in ${branchId} for ${minutes} min`);
+      return { branchId, until: await runtime.pausePromotions(minutes) };
+    });
+  }
+
   /** Runs a command for a socket whose token is still valid; an expired one is told so and disconnected. */
   private async answer(socket: DashboardSocket, work: () => Promise<Record<string, unknown>>): Promise<CommandAnswer> {
     if (!this.auth.verify(socket.handshake.auth?.token)) {
@@ -106,8 +116,10 @@ export class DashboardGateway implements OnGatewayInit, OnGatewayConnection {
         id: b.id,
         name: b.name,
         devices: this.devices.list(b.id).map((d) => ({ ...d })),
-        queues: runtime.board.queues(),
-        occupancy: runtime.board.occupancy(),
+        queues: runtime.model.queues(),
+        occupancy: runtime.model.occupancyByZone(),
+        posts: runtime.model.postStates(),
+        footfall: runtime.model.footfallByHour(),
         tasks: runtime.tasks.openTasks().map((t) => ({ ...t })),
         alerts: alerts[i],
       };

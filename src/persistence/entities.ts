@@ -74,6 +74,9 @@ export class AlertRecord {
   @Column({ type: 'varchar', length: 128 }) subject: string;
   @Column({ type: 'varchar', length: 500 }) message: string;
   @Column({ type: 'simple-json' }) data: Record<string, unknown>;
+  /** `info`, `warning` or `critical`: rises while nobody acknowledges it. */
+  @Column({ type: 'varchar', length: 16, default: 'warning' }) level: string;
+  @Column({ type: 'varchar', length: 30, nullable: true }) escalatedAt: string | null;
   @Column({ type: 'boolean' }) open: boolean;
   @Column({ type: 'varchar', length: 30 }) raisedAt: string;
   @Column({ type: 'varchar', length: 30, nullable: true }) clearedAt: string | null;
@@ -130,7 +133,41 @@ export class ServiceTimeRecord {
   @Column({ type: 'varchar', length: 30 }) at: string;
 }
 
+/** A flow actor's persisted state: `{machine, version, snapshot}`, restored at start-up. */
+@Entity('flow_state')
+export class FlowStateRecord {
+  @PrimaryColumn({ type: 'varchar', length: 32 }) branchId: string;
+  /** The actor, e.g. `crowding:waiting`, `long-wait:card:A023`. */
+  @PrimaryColumn({ type: 'varchar', length: 128 }) actor: string;
+  @Column({ type: 'varchar', length: 32 }) machine: string;
+  @Column({ type: 'integer' }) version: number;
+  @Column({ type: 'simple-json' }) snapshot: unknown;
+  @Column({ type: 'varchar', length: 30 }) updatedAt: string;
+}
+
+/** A staff post: attended or not, since when. */
+@Entity('post_state')
+export class PostStateRecord {
+  @PrimaryColumn({ type: 'varchar', length: 32 }) branchId: string;
+  @PrimaryColumn({ type: 'varchar', length: 64 }) post: string;
+  @Column({ type: 'boolean' }) staffed: boolean;
+  @Column({ type: 'varchar', length: 30 }) since: string;
+}
+
+/** People in and out at the entry zones, per hour of the hub's clock. */
+@Entity('footfall_hour')
+export class FootfallHourRecord {
+  @PrimaryColumn({ type: 'varchar', length: 32 }) branchId: string;
+  /** The hour's start, ISO UTC. */
+  @PrimaryColumn({ type: 'varchar', length: 30 }) hour: string;
+  @Column({ type: 'integer', default: 0 }) inCount: number;
+  @Column({ type: 'integer', default: 0 }) outCount: number;
+}
+
 export const ENTITIES = [
+  FlowStateRecord,
+  PostStateRecord,
+  FootfallHourRecord,
   DeviceRecord,
   TaskRecord,
   TaskTransitionRecord,

@@ -74,6 +74,10 @@ export class IngestService {
       if (z !== undefined && !branch.zones.some((bz) => bz.id === z)) throw new Rejection('invalid-payload', `zone: branch ${branch.id} has no zone "${z}"`);
       return z;
     };
+    const post = (p: string | undefined) => {
+      if (p !== undefined && branch.posts && !branch.posts.includes(p)) throw new Rejection('invalid-payload', `post: branch ${branch.id} has no post "${p}"`);
+      return p;
+    };
     switch (kind) {
       case 'state': {
         const s = parseOrReject(uplinkSchemas.state, json);
@@ -91,8 +95,15 @@ export class IngestService {
       }
       case 'post': {
         const o = parseOrReject(uplinkSchemas.post, json);
-        if (branch.posts && !branch.posts.includes(o.post)) throw new Rejection('invalid-payload', `post: branch ${branch.id} has no post "${o.post}"`);
-        return this.events.emit('post', { ...base, at: o.ts ?? received, post: o.post, staffed: o.staffed });
+        return this.events.emit('post', { ...base, at: o.ts ?? received, post: post(o.post)!, staffed: o.staffed });
+      }
+      case 'track': {
+        const t = parseOrReject(uplinkSchemas.track, json);
+        return this.events.emit('track', { ...base, at: t.ts ?? received, track: t.track, zone: t.zone === 'outside' ? 'outside' : zone(t.zone)!, event: t.event });
+      }
+      case 'conduct': {
+        const c = parseOrReject(uplinkSchemas.conduct, json);
+        return this.events.emit('conduct', { ...base, at: c.ts ?? received, type: c.type, zone: zone(c.zone) ?? device.zone, post: post(c.post), detail: c.detail });
       }
       case 'queue': {
         const q = parseOrReject(uplinkSchemas.queue, json);

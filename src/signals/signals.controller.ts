@@ -27,6 +27,16 @@ export class SignalsController {
     return this.ingest.handle('post', ctx.getTopic(), raw);
   }
 
+  @EventPattern<string>('branch/+/devices/+/track')
+  track(@Payload() raw: Buffer, @Ctx() ctx: MqttContext) {
+    return this.ingest.handle('track', ctx.getTopic(), raw);
+  }
+
+  @EventPattern<string>('branch/+/devices/+/conduct')
+  conduct(@Payload() raw: Buffer, @Ctx() ctx: MqttContext) {
+    return this.ingest.handle('conduct', ctx.getTopic(), raw);
+  }
+
   @EventPattern<string>('branch/+/devices/+/queue')
   queue(@Payload() raw: Buffer, @Ctx() ctx: MqttContext) {
     return this.ingest.handle('queue', ctx.getTopic(), raw);

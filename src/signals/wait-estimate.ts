@@ -37,11 +37,14 @@ export class ServiceTimes {
 
   /** Minutes per customer: observed median when there is enough data, else the configured average. */
   get minutesPerCustomer(): number {
-    if (this.samples.length < MIN_SAMPLES) return this.configuredMin;
-    const sorted = [...this.samples].sort((a, b) => a - b);
-    const mid = sorted.length >> 1;
-    return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    return this.samples.length < MIN_SAMPLES ? this.configuredMin : median(this.samples);
   }
+}
+
+export function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 export function estimatedWaitMin(waiting: number, minutesPerCustomer: number, openCounters: number | null): number {

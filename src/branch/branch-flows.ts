@@ -1,0 +1,160 @@
+import type { Clock } from '../clock/clock.js';
+import { waitingZones, type BranchConfig } from '../config/config.schema.js';
+import type { DevicesService } from '../devices/devices.service.js';
+import type { FlowEffect, FlowHost } from '../flows/flow-host.js';
+import { conductFlow } from '../flows/machines/conduct.machine.js';
+import { crowdingFlow } from '../flows/machines/crowding.machine.js';
+import { diversionFlow } from '../flows/machines/diversion.machine.js';
+import { longWaitFlow } from '../flows/machines/long-wait.machine.js';
+import { promotionFlow } from '../flows/machines/promotion.machine.js';
+import { unattendedPostFlow } from '../flows/machines/unattended-post.machine.js';
+import type { HubEventMap, HubEvents } from '../hub-events.js';
+import type { Scheduler } from '../schedule/scheduler.service.js';
+import type { BranchModel } from '../signals/branch-model.js';
+import type { TaskBook } from '../tasks/task-book.js';
+
+/** Every durable flow machine, by name: what a stored snapshot or a deadline names. */
+export const FLOWS = [crowdingFlow, longWaitFlow, unattendedPostFlow, conductFlow, diversionFlow, promotionFlow];
+
+export interface BranchFlowPorts {
+  clock: Clock;
+  devices: DevicesService;
+  events: HubEvents;
+  scheduler: Scheduler;
+}
+
+/**
+ * Which flow actor hears which signal, and what their effects become in this branch: alerts, durable
+ * deadlines, guides, notices and promotions. Called by the branch's owner inside its turns, after the
+ * live model has taken the signal.
+ */
+export class BranchFlows {
+  constructor(
+    private readonly branch: BranchConfig,
+    private readonly model: BranchModel,
+    private readonly tasks: TaskBook,
+    private readonly host: FlowHost,
+    private readonly p: BranchFlowPorts,
+  ) {}
+
+  /** After the model and the stored actors are back: waiting tickets that have no long-wait actor (a first start on older data) get one. */
+  async reconcile(): Promise<void> {
+    for (const q of this.model.services.values()) {
+      for (const w of q.waiting) await this.host.ensure(`long-wait:${q.service}:${w.ticket}`, longWaitFlow, this.longWaitInput(q.service, w.ticket, Date.parse(w.issuedAt)));
+    }
+    await this.host.ensure('conduct', conductFlow, undefined);
+  }
+
+  async occupancy(zone: string, at: number): Promise<void> {
+    const capacity = this.branch.zones.find((z) => z.id === zone)?.capacity;
+    if (capacity) await this.host.send(`crowding:${zone}`, crowdingFlow, { zone, capacity }, { type: 'OCCUPANCY', count: this.model.peopleIn(zone), at });
+  }
+
+  async queue(e: HubEventMap['queue']): Promise<void> {
+    const at = e.at.getTime();
+    if (e.event !== 'counters') {
+      const key = `long-wait:${e.service}:${e.ticket}`;
+      if (e.event === 'issued') await this.host.ensure(key, longWaitFlow, this.longWaitInput(e.service, e.ticket, at));
+      else await this.host.sendIfExists(key, longWaitFlow, { type: 'GONE', at });
+    }
+    for (const post of this.host.keys(unattendedPostFlow.name)) await this.host.sendIfExists(post, unattendedPostFlow, { type: 'WAITING', count: this.model.waitingTotal, at });
+    await this.estimates(at, e.event === 'issued' ? e : undefined);
+    const waitingServices = [...this.model.services.values()].filter((q) => q.waiting.length).map((q) => q.service);
+    await this.host.send('promotion', promotionFlow, this.promotionInput(), { type: 'WAITING', total: this.model.waitingTotal, services: waitingServices, at });
+  }
+
+  async post(e: HubEventMap['post']): Promise<void> {
+    const input = { post: e.post, emptyMs: this.branch.rules.postEmptyMin * 60_000 };
+    const key = `unattended-post:${e.post}`;
+    await this.host.ensure(key, unattendedPostFlow, input);
+    await this.host.send(key, unattendedPostFlow, input, { type: 'WAITING', count: this.model.waitingTotal, at: e.at.getTime() });
+    await this.host.send(key, unattendedPostFlow, input, { type: 'POST', staffed: e.staffed, at: e.at.getTime() });
+  }
+
+  conduct(e: HubEventMap['conduct']): Promise<void> {
+    return this.host.send('conduct', conductFlow, undefined, { type: 'CONDUCT', finding: e.type, zone: e.zone, post: e.post, detail: e.detail, at: e.at.getTime() });
+  }
+
+  /** A device changed: a kiosk coming free or going away changes what diversion can do. */
+  async deviceChanged(at: number): Promise<void> {
+    await this.estimates(at);
+  }
+
+  /** A manager pauses promotions until `until` (hub ms). */
+  pausePromotions(until: number, at: number): Promise<void> {
+    return this.host.send('promotion', promotionFlow, this.promotionInput(), { type: 'PAUSE', until, at });
+  }
+
+  /** Carries out what a flow machine emitted. */
+  async effect(effect: FlowEffect, actor: { key: string; machine: string }): Promise<void> {
+    const branchId = this.branch.id;
+    const timerKey = (timer: string) => `flow:${branchId}:${actor.key}:${timer}`;
+    switch (effect.type) {
+      case 'raise':
+        return this.p.events.emit('alertRaise', { branchId, type: effect.alert, subject: effect.subject, message: effect.message, data: effect.data });
+      case 'clear':
+        return this.p.events.emit('alertClear', { branchId, type: effect.alert, subject: effect.subject });
+      case 'schedule':
+        return this.p.scheduler.schedule({ key: timerKey(effect.timer), branchId, kind: 'flow', dueAt: new Date(effect.at).toISOString(), data: { actor: actor.key, machine: actor.machine, event: effect.event } });
+      case 'unschedule':
+        return this.p.scheduler.cancel(timerKey(effect.timer));
+      case 'guide':
+        await this.tasks.create(
+          { type: 'guide', params: { toZone: effect.toZone, service: effect.service, ...(effect.ticket ? { ticket: effect.ticket } : {}) }, origin: 'flow:diversion', triggeredAt: effect.at },
+          { onlyIfFree: true },
+        );
+        return;
+      case 'notice':
+        for (const screen of this.freeIn(waitingZones(this.branch), 'display')) {
+          const content = { service: effect.service, toZone: effect.toZone, text: 'self-service' };
+          await this.tasks.create({ type: 'display', deviceId: screen, zone: undefined, params: { view: 'notice', content }, origin: 'flow:diversion', triggeredAt: effect.at });
+        }
+        return;
+      case 'promote':
+        return this.promote(effect.campaign, effect.at);
+    }
+  }
+
+  /** A campaign on waiting-area screens and on idle robots: each a promotion-priority task that greet and guide pre-empt. */
+  private async promote(campaignId: string, at: number): Promise<void> {
+    const campaign = this.branch.campaigns.find((c) => c.id === campaignId);
+    if (!campaign) return;
+    const screens = this.freeIn(waitingZones(this.branch), 'promote').filter((id) => this.p.devices.get(id)?.kind === 'screen');
+    const robots = this.tasks
+      .freeDevices('promote')
+      .filter((d) => d.kind === 'robot' && d.status === 'idle' && this.tasks.openTasks().every((t) => t.deviceId !== d.id))
+      .map((d) => d.id);
+    for (const deviceId of [...screens, ...robots]) {
+      await this.tasks.create({ type: 'promote', deviceId, params: { campaign: campaign.id, content: { title: campaign.title, ...campaign.content } }, origin: 'flow:promotion', triggeredAt: at });
+    }
+  }
+
+  /** Diversion hears each kiosk-capable service's estimate, and each new ticket while it diverts. */
+  private async estimates(at: number, issued?: { service: string; ticket: string }): Promise<void> {
+    for (const s of this.branch.services.filter((x) => x.kiosk)) {
+      const q = this.model.services.get(s.id)!;
+      const kiosk = this.p.devices.list(this.branch.id).find((d) => d.kind === 'kiosk' && d.online && d.status === 'idle' && d.services.includes(s.id));
+      const key = `diversion:${s.id}`;
+      const input = { service: s.id, thresholdMin: this.branch.rules.divertWhenWaitMin };
+      // The new ticket first: one that arrives as the wait crosses the threshold starts the diversion, and is guided by it.
+      if (issued?.service === s.id) await this.host.sendIfExists(key, diversionFlow, { type: 'TICKET', ticket: issued.ticket, at });
+      await this.host.send(key, diversionFlow, input, { type: 'ESTIMATE', waitMin: q.estimatedWaitMin, kioskZone: kiosk?.zone ?? null, at });
+    }
+  }
+
+  private freeIn(zones: string[], type: 'display' | 'promote'): string[] {
+    return this.tasks
+      .freeDevices(type)
+      .filter((d) => d.zone !== null && zones.includes(d.zone))
+      .map((d) => d.id);
+  }
+
+  private longWaitInput(service: string, ticket: string, issuedAt: number) {
+    return { service, ticket, issuedAt, longWaitMs: this.branch.rules.longWaitMin * 60_000 };
+  }
+
+  private promotionInput() {
+    const r = this.branch.rules;
+    return { threshold: r.promoteWhenWaiting, cooldownMs: r.promoteCooldownSec * 1000, campaigns: this.branch.campaigns.map((c) => ({ id: c.id, services: c.services })) };
+  }
+}

@@ -1,0 +1,53 @@
+import { emit, setup } from 'xstate';
+import type { FlowDef, FlowEffect } from '../flow-host.js';
+
+/** Cleared only below this share of capacity: a count hovering at capacity raises once, not on every reading. */
+export const CLEAR_RATIO = 0.9;
+
+export interface CrowdingInput {
+  zone: string;
+  capacity: number;
+}
+
+export type CrowdingEvent = { type: 'OCCUPANCY'; count: number; at: number };
+
+/**
+ * Crowding of one zone with a capacity (contract section 5): a `crowding` alert when the people in it reach
+ * capacity, cleared when they fall below 90 % of it. Re-triggering: readings while crowded change nothing
+ * until the count drops below the clear level; a new crowding after that is a new alert.
+ */
+export const crowdingMachine = setup({
+  types: { context: {} as CrowdingInput, input: {} as CrowdingInput, events: {} as CrowdingEvent, emitted: {} as FlowEffect },
+  guards: {
+    atCapacity: ({ context, event }) => event.count >= context.capacity,
+    belowClearLevel: ({ context, event }) => event.count < context.capacity * CLEAR_RATIO,
+  },
+}).createMachine({
+  id: 'crowding',
+  context: ({ input }) => input,
+  initial: 'normal',
+  states: {
+    normal: {
+      on: {
+        OCCUPANCY: {
+          guard: 'atCapacity',
+          target: 'crowded',
+          actions: emit(({ context, event }) => ({
+            type: 'raise' as const,
+            alert: 'crowding' as const,
+            subject: context.zone,
+            message: `${context.zone} is crowded: ${event.count} people, capacity ${context.capacity}`,
+            data: { zone: context.zone, count: event.count, capacity: context.capacity },
+          })),
+        },
+      },
+    },
+    crowded: {
+      on: {
+        OCCUPANCY: { guard: 'belowClearLevel', target: 'normal', actions: emit(({ context }) => ({ type: 'clear' as const, alert: 'crowding' as const, subject: context.zone })) },
+      },
+    },
+  },
+});
+
+export const crowdingFlow: FlowDef = { name: 'crowding', version: 1, machine: crowdingMachine };

@@ -1,0 +1,50 @@
+import { emit, setup } from 'xstate';
+import type { FlowDef, FlowEffect } from '../flow-host.js';
+
+export interface LongWaitInput {
+  service: string;
+  ticket: string;
+  /** Hub ms the ticket was issued. */
+  issuedAt: number;
+  longWaitMs: number;
+}
+
+export type LongWaitEvent = { type: 'DUE' } | { type: 'GONE'; at: number };
+
+const subject = (c: LongWaitInput) => `${c.service}/${c.ticket}`;
+
+/**
+ * Long wait of one ticket (contract section 5): `longWaitMin` after it was issued and still waiting, a
+ * `long-wait` alert naming it; cleared when it is called, served or abandoned. The deadline is durable,
+ * so a hub that was down when it fell due raises the alert as soon as it is back. Re-triggering: none —
+ * one ticket, one alert.
+ */
+export const longWaitMachine = setup({
+  types: { context: {} as LongWaitInput, input: {} as LongWaitInput, events: {} as LongWaitEvent, emitted: {} as FlowEffect },
+}).createMachine({
+  id: 'long-wait',
+  context: ({ input }) => input,
+  initial: 'waiting',
+  states: {
+    waiting: {
+      entry: emit(({ context }) => ({ type: 'schedule' as const, timer: 'due', at: context.issuedAt + context.longWaitMs, event: { type: 'DUE' } })),
+      on: {
+        DUE: 'overdue',
+        GONE: { target: 'done', actions: emit({ type: 'unschedule' as const, timer: 'due' }) },
+      },
+    },
+    overdue: {
+      entry: emit(({ context }) => ({
+        type: 'raise' as const,
+        alert: 'long-wait' as const,
+        subject: subject(context),
+        message: `ticket ${context.ticket} (${context.service}) has waited over ${Math.round(context.longWaitMs / 60_000)} min`,
+        data: { service: context.service, ticket: context.ticket, issuedAt: new Date(context.issuedAt).toISOString() },
+      })),
+      on: { GONE: { target: 'done', actions: emit(({ context }) => ({ type: 'clear' as const, alert: 'long-wait' as const, subject: subject(context) })) } },
+    },
+    done: { type: 'final' },
+  },
+});
+
+export const longWaitFlow: FlowDef = { name: 'long-wait', version: 1, machine: longWaitMachine };

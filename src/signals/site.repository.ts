@@ -1,0 +1,30 @@
+import { Injectable } from '@nestjs/common';
+import { MoreThanOrEqual } from 'typeorm';
+import type { FootfallHour, PostView } from '../contracts/views.js';
+import { FootfallHourRecord, PostStateRecord } from '../persistence/entities.js';
+import { Store } from '../persistence/store.js';
+
+/** The branch's staff posts and hourly footfall: what the live model keeps across a restart besides queues. */
+@Injectable()
+export class SiteRepository {
+  constructor(private readonly store: Store) {}
+
+  async posts(branchId: string): Promise<Map<string, PostView>> {
+    const rows = await this.store.manager.findBy(PostStateRecord, { branchId });
+    return new Map(rows.map((r) => [r.post, { staffed: r.staffed, since: r.since }]));
+  }
+
+  savePost(branchId: string, post: string, p: PostView): Promise<unknown> {
+    return this.store.transaction((em) => em.save(PostStateRecord, { branchId, post, ...p }));
+  }
+
+  async footfall(branchId: string, since: string): Promise<FootfallHour[]> {
+    const rows = await this.store.manager.find(FootfallHourRecord, { where: { branchId, hour: MoreThanOrEqual(since) }, order: { hour: 'ASC' } });
+    return rows.map((r) => ({ hour: r.hour, in: r.inCount, out: r.outCount }));
+  }
+
+  /** The hour's totals as the model has them (idempotent: a retry writes the same numbers). */
+  saveFootfall(branchId: string, h: FootfallHour): Promise<unknown> {
+    return this.store.transaction((em) => em.save(FootfallHourRecord, { branchId, hour: h.hour, inCount: h.in, outCount: h.out }));
+  }
+}
