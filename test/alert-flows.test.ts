@@ -1,0 +1,157 @@
+import type { Fleet } from '../device-sims/fleet.js';
+import { Branches } from '../src/branch/branches.service.js';
+import type { Rules } from '../src/config/config.schema.js';
+import { fleetOn } from './support/fleet.js';
+import { eventually, startTestHub, testConfig, type TestHub } from './support/hub.js';
+
+type Alert = { id: string; type: string; subject: string; message: string; level: string; open: boolean; data: Record<string, unknown>; raisedAt: string; clearedAt: string | null };
+
+const openAlerts = async (hub: TestHub, type: string): Promise<Alert[]> =>
+  ((await hub.api('GET', '/api/branches/br-1/alerts?state=open')).body as Alert[]).filter((a) => a.type === type);
+const allAlerts = async (hub: TestHub, type: string): Promise<Alert[]> => ((await hub.api('GET', '/api/branches/br-1/alerts')).body as Alert[]).filter((a) => a.type === type);
+
+/** The flows that call the lobby manager, driven through the real broker by simulated devices, on a scaled hub clock. */
+describe('flows that raise alerts', () => {
+  let hub: TestHub;
+  let fleet: Fleet;
+
+  const start = async (rules: Partial<Rules> = {}, timeScale = 1) => {
+    hub = await startTestHub(testConfig({ rules, server: { timeScale } }));
+    fleet = await fleetOn(hub, { only: ['cam-1', 'qms-1'] });
+    return { cam: fleet.sensors.get('cam-1')!, qms: fleet.queues.get('qms-1')! };
+  };
+  afterEach(async () => {
+    await fleet?.disconnect();
+    await hub?.close();
+  });
+
+  describe('crowding', () => {
+    it('raises once at capacity, does not flap while the count hovers around it, clears below 90 %', async () => {
+      const { cam } = await start();
+      // entrance: capacity 10
+      for (const count of [9, 10, 9, 10, 9, 10]) await cam.occupancy('entrance', count);
+      await hub.settle();
+      const raised = await openAlerts(hub, 'crowding');
+      expect(raised).toHaveLength(1);
+      expect(raised[0]).toMatchObject({ subject: 'entrance', level: 'warning', data: { zone: 'entrance', count: 10, capacity: 10 } });
+      await cam.occupancy('entrance', 8);
+      await hub.settle();
+      expect(await openAlerts(hub, 'crowding')).toEqual([]);
+      expect((await allAlerts(hub, 'crowding'))[0]).toMatchObject({ open: false, clearedAt: expect.any(String) });
+      // A new crowding is a new alert.
+      await cam.occupancy('entrance', 12);
+      await hub.settle();
+      expect(await openAlerts(hub, 'crowding')).toHaveLength(1);
+      expect(await allAlerts(hub, 'crowding')).toHaveLength(2);
+    });
+
+    it('counts footfall in and out between readings, never below zero, and a reading corrects it', async () => {
+      const { cam } = await start();
+      await cam.arrive({ count: 6 });
+      await cam.arrive({ count: 4 });
+      await hub.settle();
+      expect(await openAlerts(hub, 'crowding')).toHaveLength(1);
+      await cam.leave({ count: 30 });
+      await hub.settle();
+      expect(await openAlerts(hub, 'crowding')).toEqual([]);
+      expect(hub.running.app.get(Branches).get('br-1').model.peopleIn('entrance')).toBe(0);
+      await cam.occupancy('entrance', 3);
+      await cam.arrive({ count: 2 });
+      await hub.settle();
+      expect(hub.running.app.get(Branches).get('br-1').model.peopleIn('entrance')).toBe(5);
+    });
+  });
+
+  describe('long wait', () => {
+    it('names a ticket that waits longer than longWaitMin, and clears when it is called', async () => {
+      // 1 min of hub time in 0.1 s at 600×.
+      const { qms } = await start({ longWaitMin: 1 }, 600);
+      const t0 = hub.running.clock.now();
+      const ticket = await qms.issue('card');
+      const alert = await eventually(async () => (await openAlerts(hub, 'long-wait'))[0], 3000, 'long-wait alert');
+      expect(alert).toMatchObject({ subject: `card/${ticket}`, data: { service: 'card', ticket } });
+      // Raised within 5 s of hub time after the threshold (contract section 5).
+      const late = Date.parse(alert.raisedAt) - t0 - 60_000;
+      expect(late).toBeGreaterThanOrEqual(-50);
+      expect(late).toBeLessThan(5000);
+      await qms.call(ticket, 'card', '1');
+      await eventually(async () => (await openAlerts(hub, 'long-wait')).length === 0, 3000, 'cleared');
+    });
+
+    it('raises nothing for a ticket called in time', async () => {
+      const { qms } = await start({ longWaitMin: 1 }, 60);
+      const ticket = await qms.issue('cash');
+      await qms.call(ticket, 'cash', '2');
+      await hub.settle();
+      await new Promise<void>((r) => hub.running.clock.setTimeout(r, 70_000)); // past the threshold, on the hub's clock
+      await hub.settle();
+      expect(await allAlerts(hub, 'long-wait')).toEqual([]);
+    });
+
+    it('a hub restarted while a ticket waits still raises the alert on time', async () => {
+      // 2 min of hub time is 2 s real at 60×; the hub restarts in between.
+      const { qms } = await start({ longWaitMin: 2 }, 60);
+      const issuedAt = hub.running.clock.now();
+      const ticket = await qms.issue('card');
+      await hub.settle();
+      await fleet.disconnect();
+      hub = await hub.restart();
+      expect(await allAlerts(hub, 'long-wait')).toEqual([]);
+      const alert = await eventually(async () => (await openAlerts(hub, 'long-wait'))[0], 5000, 'long-wait after the restart');
+      expect(alert.subject).toBe(`card/${ticket}`);
+      // On time on the hub's clock: the stored deadline (issued + 2 min) fires when the new hub's clock reaches it.
+      const late = Date.parse(alert.raisedAt) - (issuedAt + 120_000);
+      expect(late).toBeGreaterThanOrEqual(-50);
+      expect(late).toBeLessThan(5000);
+    });
+  });
+
+  describe('unattended post', () => {
+    it('raises when a post is left while tickets wait, for postEmptyMin, and clears when someone is back', async () => {
+      const { cam, qms } = await start({ postEmptyMin: 1 }, 600);
+      await cam.post('counter-1', false); // nobody waits yet: no alert
+      await hub.settle();
+      await new Promise<void>((r) => hub.running.clock.setTimeout(r, 90_000));
+      await hub.settle();
+      expect(await allAlerts(hub, 'post-unattended')).toEqual([]);
+      await qms.issue('cash');
+      const alert = await eventually(async () => (await openAlerts(hub, 'post-unattended'))[0], 3000, 'post-unattended');
+      expect(alert).toMatchObject({ subject: 'counter-1', data: { post: 'counter-1' } });
+      await cam.post('counter-1', true);
+      await eventually(async () => (await openAlerts(hub, 'post-unattended')).length === 0, 3000, 'cleared');
+    });
+  });
+
+  describe('staff conduct', () => {
+    it('raises a conduct alert naming type, zone and post, once per open finding, closed when acknowledged', async () => {
+      const { cam } = await start();
+      await cam.publish('conduct', { type: 'absent-from-post', post: 'counter-2', detail: 'empty chair' });
+      await cam.publish('conduct', { type: 'absent-from-post', post: 'counter-2' });
+      await hub.settle();
+      const [alert] = await openAlerts(hub, 'conduct');
+      expect(await openAlerts(hub, 'conduct')).toHaveLength(1);
+      expect(alert).toMatchObject({ subject: 'absent-from-post@counter-2', data: { finding: 'absent-from-post', post: 'counter-2', zone: 'entrance' } });
+      expect(alert.message).toContain('empty chair');
+      const acked = await hub.api('POST', `/api/alerts/${alert.id}/ack`);
+      expect(acked.body).toMatchObject({ open: false, ackedBy: 'lobby' });
+      await cam.publish('conduct', { type: 'absent-from-post', post: 'counter-2' });
+      await hub.settle();
+      expect(await openAlerts(hub, 'conduct')).toHaveLength(1); // a new finding after the acknowledgement is new
+    });
+
+    it.each([
+      ['an unknown type', { type: 'sleeping' }, /type/],
+      ['an unknown post', { type: 'other', post: 'counter-9' }, /post: branch br-1 has no post "counter-9"/],
+      ['an unknown zone', { type: 'other', zone: 'roof' }, /zone: branch br-1 has no zone "roof"/],
+      ['a wrong type of detail', { type: 'other', detail: 42 }, /detail/],
+    ])('answers %s on error and raises nothing', async (_, payload, detail) => {
+      await start();
+      const cam = fleet.sensors.get('cam-1')!;
+      const answer = cam.waitFor((m) => m.topic.endsWith('/error'));
+      await cam.client.publishAsync('branch/br-1/devices/cam-1/conduct', JSON.stringify(payload), { qos: 1 });
+      expect((await answer).payload).toMatchObject({ code: 'invalid-payload', detail: expect.stringMatching(detail), topic: 'branch/br-1/devices/cam-1/conduct' });
+      await hub.settle();
+      expect(await allAlerts(hub, 'conduct')).toEqual([]);
+    });
+  });
+});
