@@ -1,0 +1,161 @@
+import { createActor, type AnyStateMachine } from 'xstate';
+import { getSimplePaths } from 'xstate/graph';
+import type { FlowEffect } from '../flow-host.js';
+import { CLEAR_RATIO, crowdingMachine } from './crowding.machine.js';
+import { diversionMachine } from './diversion.machine.js';
+import { longWaitMachine } from './long-wait.machine.js';
+import { nextCampaign, promotionMachine } from './promotion.machine.js';
+import { unattendedPostMachine } from './unattended-post.machine.js';
+
+type Step = { state: string; effects: FlowEffect[]; event?: string };
+
+/** Plays `events` on a fresh actor: the state and what the machine emitted after each one (the first step is the start). */
+function play(machine: AnyStateMachine, input: unknown, events: { type: string }[]): Step[] {
+  const actor = createActor(machine, { input });
+  let emitted: FlowEffect[] = [];
+  actor.on('*', (e) => emitted.push(e as FlowEffect));
+  actor.start();
+  const steps: Step[] = [{ state: String(actor.getSnapshot().value), effects: emitted }];
+  for (const e of events) {
+    emitted = [];
+    actor.send(e);
+    steps.push({ state: String(actor.getSnapshot().value), effects: emitted, event: e.type });
+  }
+  actor.stop();
+  return steps;
+}
+
+/** Every simple path through the machine with these events (model-based: the machine's own graph), played on a real actor. */
+function everyPath(machine: AnyStateMachine, input: unknown, events: { type: string }[]): Step[][] {
+  const paths = getSimplePaths(machine, { input, events } as never);
+  expect(paths.length).toBeGreaterThan(1);
+  return paths.map((p) => play(machine, input, p.steps.slice(1).map((s) => s.event as { type: string })));
+}
+
+const effectsOf = (steps: Step[], type: FlowEffect['type']) => steps.flatMap((s) => s.effects.filter((e) => e.type === type));
+/** Raises and clears of one subject alternate, starting with a raise. */
+const alternate = (steps: Step[]) => {
+  const seq = steps.flatMap((s) => s.effects.filter((e) => e.type === 'raise' || e.type === 'clear').map((e) => e.type));
+  seq.forEach((t, i) => expect(t).toBe(i % 2 ? 'clear' : 'raise'));
+  return seq;
+};
+
+describe('crowding machine', () => {
+  const input = { zone: 'waiting', capacity: 20 };
+  const occupancy = (count: number) => ({ type: 'OCCUPANCY', count, at: 0 });
+
+  it('on every path: raises and clears alternate, and it is crowded exactly while an alert is open', () => {
+    for (const steps of everyPath(crowdingMachine, input, [5, 17, 18, 19, 20, 25].map(occupancy))) {
+      const seq = alternate(steps);
+      expect(steps.at(-1)!.state).toBe(seq.length % 2 ? 'crowded' : 'normal');
+    }
+  });
+
+  it('clears only below 90 % of capacity: a count hovering at the threshold raises once', () => {
+    const counts = [20, 19, 20, 18, 20, 17];
+    const steps = play(crowdingMachine, input, counts.map(occupancy));
+    expect(effectsOf(steps, 'raise')).toHaveLength(1);
+    expect(effectsOf(steps, 'clear')).toHaveLength(1);
+    expect(steps.findIndex((s) => s.effects.some((e) => e.type === 'clear'))).toBe(counts.indexOf(17) + 1);
+    expect(17).toBeLessThan(20 * CLEAR_RATIO);
+  });
+});
+
+describe('long-wait machine', () => {
+  const input = { service: 'card', ticket: 'A023', issuedAt: 1_000, longWaitMs: 20 * 60_000 };
+
+  it('schedules its deadline when it starts, raises at most once, and clears only what it raised', () => {
+    const [start] = play(longWaitMachine, input, []);
+    expect(start.effects).toEqual([{ type: 'schedule', timer: 'due', at: 1_000 + 20 * 60_000, event: { type: 'DUE' } }]);
+    for (const steps of everyPath(longWaitMachine, input, [{ type: 'DUE' }, { type: 'GONE', at: 5 } as never])) {
+      const seq = alternate(steps);
+      expect(seq.length).toBeLessThanOrEqual(2);
+      if (steps.at(-1)!.state === 'done') expect(effectsOf(steps, 'unschedule').length + effectsOf(steps, 'clear').length).toBe(1);
+    }
+    expect(effectsOf(play(longWaitMachine, input, [{ type: 'DUE' }]), 'raise')[0]).toMatchObject({ alert: 'long-wait', subject: 'card/A023' });
+  });
+});
+
+describe('unattended-post machine', () => {
+  const input = { post: 'counter-1', emptyMs: 180_000 };
+  const events = [
+    { type: 'POST', staffed: false, at: 10 },
+    { type: 'POST', staffed: true, at: 20 },
+    { type: 'WAITING', count: 0, at: 30 },
+    { type: 'WAITING', count: 4, at: 40 },
+    { type: 'DUE' },
+  ];
+
+  it('on every path: a deadline before each alert, alerts only while unattended and tickets wait, raises and clears alternate', () => {
+    for (const steps of everyPath(unattendedPostMachine, input, events)) {
+      alternate(steps);
+      steps.forEach((s, i) => {
+        if (s.effects.some((e) => e.type === 'raise')) expect(steps.slice(0, i).some((x) => x.effects.some((e) => e.type === 'schedule'))).toBe(true);
+      });
+    }
+  });
+
+  it('waits postEmptyMin from when both hold: left unstaffed, then tickets come', () => {
+    const steps = play(unattendedPostMachine, input, [events[0], events[3], events[4], events[1]]);
+    expect(steps[2].effects).toEqual([{ type: 'schedule', timer: 'due', at: 40 + 180_000, event: { type: 'DUE' } }]);
+    expect(steps[3].effects[0]).toMatchObject({ type: 'raise', alert: 'post-unattended', subject: 'counter-1' });
+    expect(steps[4].effects).toEqual([{ type: 'clear', alert: 'post-unattended', subject: 'counter-1' }]);
+  });
+
+  it('an unstaffed post with nobody waiting raises nothing, whatever the time', () => {
+    const steps = play(unattendedPostMachine, input, [events[0], events[2], events[4]]);
+    expect(steps.flatMap((s) => s.effects)).toEqual([]);
+  });
+});
+
+describe('diversion machine', () => {
+  const input = { service: 'card', thresholdMin: 15 };
+  const estimate = (waitMin: number, kioskZone: string | null) => ({ type: 'ESTIMATE', waitMin, kioskZone, at: 1 });
+
+  it('on every path: guides and notices only go to a free kiosk\'s zone, one notice per diversion', () => {
+    for (const steps of everyPath(diversionMachine, input, [estimate(10, 'self-service'), estimate(20, 'self-service'), estimate(20, null), { type: 'TICKET', ticket: 'A1', at: 2 } as never])) {
+      const entered = steps.filter((s, i) => i > 0 && s.state === 'diverting' && steps[i - 1].state === 'idle').length;
+      expect(effectsOf(steps, 'notice')).toHaveLength(entered);
+      for (const e of [...effectsOf(steps, 'guide'), ...effectsOf(steps, 'notice')]) expect(e).toMatchObject({ toZone: 'self-service', service: 'card' });
+    }
+  });
+
+  it('guides each new ticket while diverting, none while idle', () => {
+    const steps = play(diversionMachine, input, [{ type: 'TICKET', ticket: 'A1', at: 0 }, estimate(16, 'self-service'), { type: 'TICKET', ticket: 'A2', at: 0 }, estimate(12, 'self-service'), { type: 'TICKET', ticket: 'A3', at: 0 }]);
+    expect(effectsOf(steps, 'guide').map((g) => (g as { ticket?: string }).ticket)).toEqual([undefined, 'A2']);
+  });
+});
+
+describe('promotion machine', () => {
+  const input = { threshold: 5, cooldownMs: 120_000, campaigns: [{ id: 'gold', services: ['cash'] }, { id: 'card-plus', services: ['card'] }, { id: 'all', services: [] }] };
+  const waiting = (total: number, services: string[] = ['cash']) => ({ type: 'WAITING', total, services, at: 1_000 });
+
+  it('on every path: never promotes during a pause (only when it ends), and each promotion starts a cooldown', () => {
+    const events = [waiting(2), waiting(6), { type: 'COOLDOWN_OVER', at: 2_000 }, { type: 'PAUSE', until: 9_000, at: 1_500 }, { type: 'RESUME', at: 9_000 }];
+    for (const steps of everyPath(promotionMachine, input, events as never)) {
+      steps.forEach((s, i) => {
+        if (s.effects.some((e) => e.type === 'promote')) {
+          expect(s.effects.some((e) => e.type === 'schedule' && e.timer === 'cooldown')).toBe(true);
+          if (steps[i - 1]?.state === 'paused') expect(s.event).toBe('RESUME');
+          expect(s.state).toBe('cooling');
+        }
+        if (s.state === 'paused') expect(s.effects.some((e) => e.type === 'promote')).toBe(false);
+      });
+    }
+  });
+
+  it('rotates campaigns, preferring those for the services that have tickets waiting', () => {
+    expect(nextCampaign({ ...input, waitingServices: ['card'], last: null })).toBe('card-plus');
+    expect(nextCampaign({ ...input, waitingServices: ['card'], last: 'card-plus' })).toBe('all');
+    expect(nextCampaign({ ...input, waitingServices: ['cash'], last: 'gold' })).toBe('all');
+    expect(nextCampaign({ ...input, waitingServices: [], last: 'all' })).toBe('all');
+    expect(nextCampaign({ campaigns: [], waitingServices: [], last: null })).toBeNull();
+  });
+
+  it('a pause from the cooldown drops the cooldown and waits for the resume deadline, then promotes if enough still wait', () => {
+    const steps = play(promotionMachine, input, [waiting(6), { type: 'PAUSE', until: 600_000, at: 5_000 }, { type: 'COOLDOWN_OVER', at: 121_000 }, { type: 'RESUME', at: 600_000 }] as never);
+    expect(steps[2].effects).toEqual([{ type: 'unschedule', timer: 'cooldown' }, { type: 'schedule', timer: 'resume', at: 600_000, event: { type: 'RESUME', at: 600_000 } }]);
+    expect(steps[3].state).toBe('paused');
+    expect(effectsOf([steps[4]], 'promote')).toHaveLength(1);
+  });
+});
