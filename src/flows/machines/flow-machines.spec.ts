@@ -10,7 +10,7 @@ import { unattendedPostMachine } from './unattended-post.machine.js';
 type Step = { state: string; effects: FlowEffect[]; event?: string };
 
 /** Plays `events` on a fresh actor: the state and what the machine emitted after each one (the first step is the start). */
-function play(machine: AnyStateMachine, input: unknown, events: { type: string }[]): Step[] {
+function play(machine: AnyStateMachine, input: unknown, events: ({ type: string } & Record<string, unknown>)[]): Step[] {
   const actor = createActor(machine, { input });
   let emitted: FlowEffect[] = [];
   actor.on('*', (e) => emitted.push(e as FlowEffect));
