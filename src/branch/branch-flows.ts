@@ -4,6 +4,7 @@ import type { DevicesService } from '../devices/devices.service.js';
 import type { FlowEffect, FlowHost } from '../flows/flow-host.js';
 import { conductFlow } from '../flows/machines/conduct.machine.js';
 import { crowdingFlow } from '../flows/machines/crowding.machine.js';
+import { deviceHealthFlow } from '../flows/machines/device-health.machine.js';
 import { diversionFlow } from '../flows/machines/diversion.machine.js';
 import { longWaitFlow } from '../flows/machines/long-wait.machine.js';
 import { promotionFlow } from '../flows/machines/promotion.machine.js';
@@ -14,7 +15,7 @@ import type { BranchModel } from '../signals/branch-model.js';
 import type { TaskBook } from '../tasks/task-book.js';
 
 /** Every durable flow machine, by name: what a stored snapshot or a deadline names. */
-export const FLOWS = [crowdingFlow, longWaitFlow, unattendedPostFlow, conductFlow, diversionFlow, promotionFlow];
+export const FLOWS = [deviceHealthFlow, crowdingFlow, longWaitFlow, unattendedPostFlow, conductFlow, diversionFlow, promotionFlow];
 
 export interface BranchFlowPorts {
   clock: Clock;

@@ -67,12 +67,7 @@ export class BranchRuntime {
       createTask: (req, opts) => this.run(() => this.tasks.create(req, opts)),
       raiseAlert: (subject, message, data) => this.run(() => this.raise({ type: 'vip-arrival', subject, message, data })),
     });
-    this.health = new DeviceHealthFlow(branch, {
-      clock: p.clock,
-      devices: p.devices,
-      raise: (a) => this.raise({ type: 'device-down', ...a }),
-      clear: (subject) => p.events.emit('alertClear', { branchId: branch.id, type: 'device-down', subject }),
-    });
+    this.health = new DeviceHealthFlow(branch, p.clock, p.devices, this.host);
   }
 
   /** Runs `work` as this branch's next turn. */
@@ -141,7 +136,7 @@ export class BranchRuntime {
         await this.p.devices.presence(p);
         if (p.online) await this.tasks.deviceOnline(p.deviceId);
         else await this.tasks.release(p.deviceId, `${p.deviceId} went offline`, false);
-        await this.health.check(p.deviceId);
+        await this.health.check(p.deviceId, p.since.getTime());
         return this.flows.deviceChanged(p.since.getTime());
       }
       case 'deviceState': {
@@ -149,7 +144,7 @@ export class BranchRuntime {
         await this.p.devices.state(s);
         if (s.status === 'fault' || s.status === 'charging') await this.tasks.release(s.deviceId, `${s.deviceId} reported ${s.status}`, true);
         if (s.status === 'idle') await this.tasks.dispatchWaiting();
-        await this.health.check(s.deviceId);
+        await this.health.check(s.deviceId, at);
         return this.flows.deviceChanged(at);
       }
       case 'footfall': {

@@ -2,6 +2,7 @@ import { createActor, type AnyStateMachine } from 'xstate';
 import { getSimplePaths } from 'xstate/graph';
 import type { FlowEffect } from '../flow-host.js';
 import { CLEAR_RATIO, crowdingMachine } from './crowding.machine.js';
+import { deviceHealthMachine } from './device-health.machine.js';
 import { diversionMachine } from './diversion.machine.js';
 import { longWaitMachine } from './long-wait.machine.js';
 import { nextCampaign, promotionMachine } from './promotion.machine.js';
@@ -26,7 +27,7 @@ function play(machine: AnyStateMachine, input: unknown, events: ({ type: string 
 }
 
 /** Every simple path through the machine with these events (model-based: the machine's own graph), played on a real actor. */
-function everyPath(machine: AnyStateMachine, input: unknown, events: { type: string }[]): Step[][] {
+function everyPath(machine: AnyStateMachine, input: unknown, events: ({ type: string } & Record<string, unknown>)[]): Step[][] {
   const paths = getSimplePaths(machine, { input, events } as never);
   expect(paths.length).toBeGreaterThan(1);
   return paths.map((p) => play(machine, input, p.steps.slice(1).map((s) => s.event as { type: string })));
@@ -157,5 +158,24 @@ describe('promotion machine', () => {
     expect(steps[2].effects).toEqual([{ type: 'unschedule', timer: 'cooldown' }, { type: 'schedule', timer: 'resume', at: 600_000, event: { type: 'RESUME', at: 600_000 } }]);
     expect(steps[3].state).toBe('paused');
     expect(effectsOf([steps[4]], 'promote')).toHaveLength(1);
+  });
+});
+
+describe('device-health machine', () => {
+  const input = { deviceId: 'robot-1', kind: 'robot' };
+  const check = (online: boolean, fault: boolean) => ({ type: 'CHECK', online, fault, zone: 'entrance', at: 1 });
+
+  it('on every path: down exactly while its alert is open, whatever the reason changes to', () => {
+    for (const steps of everyPath(deviceHealthMachine, input, [check(true, false), check(false, false), check(true, true), { type: 'NOT_BACK', zone: null, at: 2 }])) {
+      const seq = alternate(steps);
+      expect(steps.at(-1)!.state).toBe(seq.length % 2 ? 'down' : 'up');
+    }
+  });
+
+  it('says why: offline, fault, or not back after a restart', () => {
+    const raised = (events: { type: string }[]) => effectsOf(play(deviceHealthMachine, input, events as never), 'raise')[0] as unknown as { message: string; data: { reason: string } };
+    expect(raised([check(false, false)])).toMatchObject({ message: 'robot robot-1 went offline', data: { reason: 'offline' } });
+    expect(raised([check(true, true)])).toMatchObject({ message: 'robot robot-1 reports a fault', data: { reason: 'fault' } });
+    expect(raised([{ type: 'NOT_BACK', zone: null, at: 0 } as never])).toMatchObject({ message: 'robot robot-1 did not come back after the hub restarted', data: { reason: 'offline' } });
   });
 });
