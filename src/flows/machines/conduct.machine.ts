@@ -13,22 +13,21 @@ const where = (e: ConductEvent) => e.post ?? e.zone ?? 'branch';
  */
 export const conductMachine = setup({
   types: { events: {} as ConductEvent, emitted: {} as FlowEffect },
+  actions: {
+    raise: emit(({ event }) => ({
+      type: 'raise' as const,
+      alert: 'conduct' as const,
+      subject: `${event.finding}@${where(event)}`,
+      message: `staff conduct: ${event.finding} at ${where(event)}${event.detail ? `: ${event.detail}` : ''}`,
+      data: { finding: event.finding, zone: event.zone ?? null, post: event.post ?? null, detail: event.detail ?? null, at: new Date(event.at).toISOString() },
+    })),
+  },
 }).createMachine({
   id: 'conduct',
   initial: 'watching',
   states: {
     watching: {
-      on: {
-        CONDUCT: {
-          actions: emit(({ event }) => ({
-            type: 'raise' as const,
-            alert: 'conduct' as const,
-            subject: `${event.finding}@${where(event)}`,
-            message: `staff conduct: ${event.finding} at ${where(event)}${event.detail ? `: ${event.detail}` : ''}`,
-            data: { finding: event.finding, zone: event.zone ?? null, post: event.post ?? null, detail: event.detail ?? null, at: new Date(event.at).toISOString() },
-          })),
-        },
-      },
+      on: { CONDUCT: { actions: 'raise' } },
     },
   },
 });

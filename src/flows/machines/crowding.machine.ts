@@ -18,6 +18,16 @@ export type CrowdingEvent = { type: 'OCCUPANCY'; count: number; at: number };
  */
 export const crowdingMachine = setup({
   types: { context: {} as CrowdingInput, input: {} as CrowdingInput, events: {} as CrowdingEvent, emitted: {} as FlowEffect },
+  actions: {
+    raise: emit(({ context, event }) => ({
+      type: 'raise' as const,
+      alert: 'crowding' as const,
+      subject: context.zone,
+      message: `${context.zone} is crowded: ${event.count} people, capacity ${context.capacity}`,
+      data: { zone: context.zone, count: event.count, capacity: context.capacity },
+    })),
+    clear: emit(({ context }) => ({ type: 'clear' as const, alert: 'crowding' as const, subject: context.zone })),
+  },
   guards: {
     atCapacity: ({ context, event }) => event.count >= context.capacity,
     belowClearLevel: ({ context, event }) => event.count < context.capacity * CLEAR_RATIO,
@@ -29,22 +39,12 @@ export const crowdingMachine = setup({
   states: {
     normal: {
       on: {
-        OCCUPANCY: {
-          guard: 'atCapacity',
-          target: 'crowded',
-          actions: emit(({ context, event }) => ({
-            type: 'raise' as const,
-            alert: 'crowding' as const,
-            subject: context.zone,
-            message: `${context.zone} is crowded: ${event.count} people, capacity ${context.capacity}`,
-            data: { zone: context.zone, count: event.count, capacity: context.capacity },
-          })),
-        },
+        OCCUPANCY: { guard: 'atCapacity', target: 'crowded', actions: 'raise' },
       },
     },
     crowded: {
       on: {
-        OCCUPANCY: { guard: 'belowClearLevel', target: 'normal', actions: emit(({ context }) => ({ type: 'clear' as const, alert: 'crowding' as const, subject: context.zone })) },
+        OCCUPANCY: { guard: 'belowClearLevel', target: 'normal', actions: 'clear' },
       },
     },
   },

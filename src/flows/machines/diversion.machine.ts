@@ -28,6 +28,18 @@ const worth = (c: DiversionContext, e: DiversionEvent) => e.type === 'ESTIMATE' 
  */
 export const diversionMachine = setup({
   types: { context: {} as DiversionContext, input: {} as DiversionInput, events: {} as DiversionEvent, emitted: {} as FlowEffect },
+  actions: {
+    followKiosk: assign({ kioskZone: ({ event }) => (event.type === 'ESTIMATE' ? event.kioskZone : null) }),
+    forgetKiosk: assign({ kioskZone: null }),
+    notice: emit(({ context, event }) => ({ type: 'notice' as const, service: context.service, toZone: context.kioskZone!, at: event.at })),
+    guide: emit(({ context, event }) => ({
+      type: 'guide' as const,
+      service: context.service,
+      toZone: context.kioskZone!,
+      ticket: event.type === 'TICKET' ? event.ticket : undefined,
+      at: event.at,
+    })),
+  },
   guards: {
     worthDiverting: ({ context, event }) => worth(context, event),
     notWorthDiverting: ({ context, event }) => !worth(context, event),
@@ -39,32 +51,13 @@ export const diversionMachine = setup({
   states: {
     idle: {
       on: {
-        ESTIMATE: {
-          guard: 'worthDiverting',
-          target: 'diverting',
-          actions: [
-            assign({ kioskZone: ({ event }) => (event.type === 'ESTIMATE' ? event.kioskZone : null) }),
-            emit(({ context, event }) => ({ type: 'notice' as const, service: context.service, toZone: context.kioskZone!, at: event.at })),
-            emit(({ context, event }) => ({ type: 'guide' as const, service: context.service, toZone: context.kioskZone!, at: event.at })),
-          ],
-        },
+        ESTIMATE: { guard: 'worthDiverting', target: 'diverting', actions: ['followKiosk', 'notice', 'guide'] },
       },
     },
     diverting: {
       on: {
-        ESTIMATE: [
-          { guard: 'notWorthDiverting', target: 'idle', actions: assign({ kioskZone: null }) },
-          { actions: assign({ kioskZone: ({ event }) => (event.type === 'ESTIMATE' ? event.kioskZone : null) }) },
-        ],
-        TICKET: {
-          actions: emit(({ context, event }) => ({
-            type: 'guide' as const,
-            service: context.service,
-            toZone: context.kioskZone!,
-            ticket: event.type === 'TICKET' ? event.ticket : undefined,
-            at: event.at,
-          })),
-        },
+        ESTIMATE: [{ guard: 'notWorthDiverting', target: 'idle', actions: 'forgetKiosk' }, { actions: 'followKiosk' }],
+        TICKET: { actions: 'guide' },
       },
     },
   },

@@ -21,27 +21,30 @@ const subject = (c: LongWaitInput) => `${c.service}/${c.ticket}`;
  */
 export const longWaitMachine = setup({
   types: { context: {} as LongWaitInput, input: {} as LongWaitInput, events: {} as LongWaitEvent, emitted: {} as FlowEffect },
+  actions: {
+    scheduleDue: emit(({ context }) => ({ type: 'schedule' as const, timer: 'due', at: context.issuedAt + context.longWaitMs, event: { type: 'DUE' } })),
+    unscheduleDue: emit({ type: 'unschedule' as const, timer: 'due' }),
+    raise: emit(({ context }) => ({
+      type: 'raise' as const,
+      alert: 'long-wait' as const,
+      subject: subject(context),
+      message: `ticket ${context.ticket} (${context.service}) has waited over ${Math.round(context.longWaitMs / 60_000)} min`,
+      data: { service: context.service, ticket: context.ticket, issuedAt: new Date(context.issuedAt).toISOString() },
+    })),
+    clear: emit(({ context }) => ({ type: 'clear' as const, alert: 'long-wait' as const, subject: subject(context) })),
+  },
 }).createMachine({
   id: 'long-wait',
   context: ({ input }) => input,
   initial: 'waiting',
   states: {
     waiting: {
-      entry: emit(({ context }) => ({ type: 'schedule' as const, timer: 'due', at: context.issuedAt + context.longWaitMs, event: { type: 'DUE' } })),
-      on: {
-        DUE: 'overdue',
-        GONE: { target: 'done', actions: emit({ type: 'unschedule' as const, timer: 'due' }) },
-      },
+      entry: 'scheduleDue',
+      on: { DUE: 'overdue', GONE: { target: 'done', actions: 'unscheduleDue' } },
     },
     overdue: {
-      entry: emit(({ context }) => ({
-        type: 'raise' as const,
-        alert: 'long-wait' as const,
-        subject: subject(context),
-        message: `ticket ${context.ticket} (${context.service}) has waited over ${Math.round(context.longWaitMs / 60_000)} min`,
-        data: { service: context.service, ticket: context.ticket, issuedAt: new Date(context.issuedAt).toISOString() },
-      })),
-      on: { GONE: { target: 'done', actions: emit(({ context }) => ({ type: 'clear' as const, alert: 'long-wait' as const, subject: subject(context) })) } },
+      entry: 'raise',
+      on: { GONE: { target: 'done', actions: 'clear' } },
     },
     done: { type: 'final' },
   },
