@@ -1,12 +1,7 @@
 import { Table, TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
+import { bool, int, key, str, text } from './columns.js';
 
-/** The first schema. Written with TypeORM's Table API so the same migration runs on SQLite and PostgreSQL. */
-const str = (name: string, length: number, nullable = false) => ({ name, type: 'varchar', length: String(length), isNullable: nullable });
-const text = (name: string, nullable = false) => ({ name, type: 'text', isNullable: nullable });
-const int = (name: string, dflt?: number) => ({ name, type: 'integer', ...(dflt === undefined ? {} : { default: dflt }) });
-const bool = (name: string, dflt?: boolean) => ({ name, type: 'boolean', ...(dflt === undefined ? {} : { default: dflt }) });
-const key = (name: string, length: number) => ({ ...str(name, length), isPrimary: true });
-
+/** The first schema. */
 export class Initial1763800000000 implements MigrationInterface {
   name = 'Initial1763800000000';
 

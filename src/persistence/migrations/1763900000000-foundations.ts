@@ -1,7 +1,5 @@
 import { Table, TableColumn, TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
-
-const str = (name: string, length: number, nullable = false) => ({ name, type: 'varchar', length: String(length), isNullable: nullable });
-const key = (name: string, length: number) => ({ ...str(name, length), isPrimary: true });
+import { key, str } from './columns.js';
 
 interface OldQueues {
   [service: string]: { waiting: { ticket: string; issuedAt: string }[]; called: [string, number][]; openCounters: number | null; samples: number[] };

@@ -1,7 +1,5 @@
 import { Table, TableColumn, type MigrationInterface, type QueryRunner } from 'typeorm';
-
-const str = (name: string, length: number, nullable = false) => ({ name, type: 'varchar', length: String(length), isNullable: nullable });
-const key = (name: string, length: number) => ({ ...str(name, length), isPrimary: true });
+import { key, str } from './columns.js';
 
 /** Every flow of the branch: persisted flow actors, staff posts, hourly footfall, and alert levels for escalation. */
 export class Flows1764000000000 implements MigrationInterface {
