@@ -187,7 +187,7 @@ export class BranchRuntime {
     try {
       await this.tasks.ack(a);
     } catch (e) {
-      if (!(e instanceof Rejection) || e.code === 'not-found' || e.code === 'conflict') throw e;
+      if (!(e instanceof Rejection) || e.code === 'not-found' || e.code === 'conflict' || e.code === 'forbidden') throw e;
       await this.p.events.emit('signalRejected', { branchId: a.branchId, deviceId: a.deviceId, topic: a.topic, code: e.code, detail: e.detail });
     }
   }

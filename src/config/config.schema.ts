@@ -88,6 +88,8 @@ const managerSchema = z
       .string()
       .regex(/^(scrypt:[0-9a-f]{32}:[0-9a-f]{128}|\$2[aby]\$\d\d\$[./A-Za-z0-9]{53})$/, 'must be scrypt:<salt hex>:<key hex> (npm run hash-password) or a bcrypt hash')
       .optional(),
+    /** Only these branches (contract v2); without it, all. */
+    branches: z.array(id(32)).min(1).optional(),
   })
   .refine((m) => (m.password === undefined) !== (m.passwordHash === undefined), {
     message: 'give exactly one of password or passwordHash',
@@ -145,6 +147,7 @@ export function crossReferenceIssues(raw: unknown): ConfigIssue[] {
   const devicesSeen = new Map<string, string>();
   const branches = list((raw as { branches?: unknown })?.branches);
   unique(branches.map((b) => b.id), ['branches'], 'branch');
+  list((raw as { managers?: unknown })?.managers).forEach((m, i) => refs(m.branches, branches.map((b) => b.id), ['managers', i, 'branches'], 'branch'));
   branches.forEach((b, i) => {
     const at = (...p: PropertyKey[]) => ['branches', i, ...p];
     const zones = ids(b.zones);

@@ -35,62 +35,68 @@ export class ApiController {
     return { token };
   }
 
+  /** Only the branches the manager may see (contract section 6). */
   @Get('branches')
   @UseGuards(BearerGuard)
-  branches() {
-    return this.config.branches.map(({ id, name, zones, services }) => ({ id, name, zones, services }));
+  branches(@Req() req: AuthedRequest) {
+    const mine = this.auth.branchesOf(req.manager);
+    return this.config.branches.filter((b) => mine.includes(b.id)).map(({ id, name, zones, services }) => ({ id, name, zones, services }));
   }
 
   @Get('branches/:b/devices')
   @UseGuards(BearerGuard)
-  branchDevices(@Param('b') b: string) {
-    return this.devices.list(this.branch(b));
+  branchDevices(@Param('b') b: string, @Req() req: AuthedRequest) {
+    return this.devices.list(this.auth.assertMay(req.manager, b));
   }
 
   @Get('branches/:b/tasks')
   @UseGuards(BearerGuard)
-  branchTasks(@Param('b') b: string, @Query('state') state: unknown) {
-    return this.tasks.list(this.branch(b), parseOrReject(taskStateFilter, state || undefined, ['state']));
+  branchTasks(@Param('b') b: string, @Query('state') state: unknown, @Req() req: AuthedRequest) {
+    return this.tasks.list(this.auth.assertMay(req.manager, b), parseOrReject(taskStateFilter, state || undefined, ['state']));
   }
 
   @Post('branches/:b/tasks')
   @UseGuards(BearerGuard)
   dispatch(@Param('b') b: string, @Body() body: unknown, @Req() req: AuthedRequest) {
-    const branchId = this.branch(b);
+    const branchId = this.auth.assertMay(req.manager, b);
     const request = parseOrReject(dispatchRequest, body ?? {});
     return this.tasks.create(branchId, { ...request, origin: `manager:${req.manager}` });
   }
 
   @Get('tasks/:id')
   @UseGuards(BearerGuard)
-  async task(@Param('id') id: string) {
-    const task = await this.tasks.get(id);
-    if (!task) throw new Rejection('not-found', `no task ${id}`);
-    return task;
+  task(@Param('id') id: string, @Req() req: AuthedRequest) {
+    return this.ownTask(id, req.manager);
   }
 
   @Post('tasks/:id/cancel')
   @HttpCode(200)
   @UseGuards(BearerGuard)
-  cancel(@Param('id') id: string, @Req() req: AuthedRequest) {
+  async cancel(@Param('id') id: string, @Req() req: AuthedRequest) {
+    await this.ownTask(id, req.manager);
     return this.tasks.cancel(id, `manager:${req.manager}`);
   }
 
   @Get('branches/:b/alerts')
   @UseGuards(BearerGuard)
-  branchAlerts(@Param('b') b: string, @Query('state') state: unknown) {
-    return this.alerts.list(this.branch(b), parseOrReject(alertStateFilter, state || undefined, ['state']));
+  branchAlerts(@Param('b') b: string, @Query('state') state: unknown, @Req() req: AuthedRequest) {
+    return this.alerts.list(this.auth.assertMay(req.manager, b), parseOrReject(alertStateFilter, state || undefined, ['state']));
   }
 
   @Post('alerts/:id/ack')
   @HttpCode(200)
   @UseGuards(BearerGuard)
-  ackAlert(@Param('id') id: string, @Req() req: AuthedRequest) {
+  async ackAlert(@Param('id') id: string, @Req() req: AuthedRequest) {
+    const alert = await this.alerts.get(id);
+    if (!alert) throw new Rejection('not-found', `no alert ${id}`);
+    this.auth.assertMay(req.manager, alert.branchId);
     return this.alerts.acknowledge(id, req.manager);
   }
 
-  private branch(id: string): string {
-    if (!this.config.branches.some((b) => b.id === id)) throw new Rejection('not-found', `no branch ${id}`);
-    return id;
+  private async ownTask(id: string, manager: string) {
+    const task = await this.tasks.get(id);
+    if (!task) throw new Rejection('not-found', `no task ${id}`);
+    this.auth.assertMay(manager, task.branchId);
+    return task;
   }
 }

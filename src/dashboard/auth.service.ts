@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { CLOCK, type Clock } from '../clock/clock.js';
 import { HUB_CONFIG } from '../config/config.module.js';
 import type { HubConfig, ManagerConfig } from '../config/config.schema.js';
+import { Rejection } from '../contracts/rejection.js';
 import { SettingRepository } from '../persistence/setting.repository.js';
 
 /** A shift and a bit: the tablet logs in once a day. */
@@ -64,6 +65,19 @@ export class AuthService implements OnModuleInit {
     const hubMs = ttlMs * this.config.server.timeScale;
     const body = Buffer.from(JSON.stringify({ sub: username, exp: this.clock.now() + hubMs })).toString('base64url');
     return `${body}.${this.sign(body)}`;
+  }
+
+  /** The branches a manager may see and command (contract section 6): their `branches`, else all. */
+  branchesOf(manager: string): string[] {
+    const limited = this.config.managers.find((m) => m.username === manager)?.branches;
+    return limited ?? this.config.branches.map((b) => b.id);
+  }
+
+  /** Refuses (403) a branch that is not the manager's; an unknown branch is 404. */
+  assertMay(manager: string, branchId: string): string {
+    if (!this.config.branches.some((b) => b.id === branchId)) throw new Rejection('not-found', `no branch ${branchId}`);
+    if (!this.branchesOf(manager).includes(branchId)) throw new Rejection('forbidden', `branch ${branchId} is not one of ${manager}'s branches`);
+    return branchId;
   }
 
   /** The manager's username for a valid, unexpired token, else null. */

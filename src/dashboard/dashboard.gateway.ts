@@ -14,8 +14,8 @@ import { HubEvents } from '../hub-events.js';
 import { TasksService } from '../tasks/tasks.service.js';
 import { AuthService } from './auth.service.js';
 
-/** Sockets that have their snapshot and get live events. */
-const LIVE = 'live';
+/** The room of a branch's live events: sockets join it once they have their snapshot, and only for their manager's branches. */
+const live = (branchId: string) => `live:${branchId}`;
 
 type DashboardNamespace = Namespace<ClientToServerEvents, ServerToClientEvents>;
 type DashboardSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, { manager: string }>;
@@ -38,11 +38,11 @@ export class DashboardGateway implements OnGatewayInit, OnGatewayConnection {
     private readonly branches: Branches,
     events: HubEvents,
   ) {
-    const live = () => this.nsp?.to(LIVE);
-    events.on('deviceChanged', (e) => void live()?.emit('device', e.device));
-    events.on('taskChanged', (e) => void live()?.emit('task', e.task));
-    events.on('alertChanged', (e) => void live()?.emit('alert', e.alert));
-    events.on('summary', (e) => void live()?.emit('summary', { branchId: e.branchId, ...e.summary }));
+    const room = (branchId: string) => this.nsp?.to(live(branchId));
+    events.on('deviceChanged', (e) => void room(e.branchId)?.emit('device', e.device));
+    events.on('taskChanged', (e) => void room(e.branchId)?.emit('task', e.task));
+    events.on('alertChanged', (e) => void room(e.branchId)?.emit('alert', e.alert));
+    events.on('summary', (e) => void room(e.branchId)?.emit('summary', { branchId: e.branchId, ...e.summary }));
   }
 
   afterInit(nsp: DashboardNamespace): void {
@@ -54,10 +54,14 @@ export class DashboardGateway implements OnGatewayInit, OnGatewayConnection {
     });
   }
 
-  /** The snapshot first, then live events: the socket joins the live room only once it has the snapshot. */
+  /**
+   * The snapshot first, then live events: the socket joins its branches' rooms only once it has the snapshot.
+   * A socket that reconnects gets a fresh snapshot, so it misses nothing that is still open.
+   */
   async handleConnection(socket: DashboardSocket): Promise<void> {
-    socket.emit('snapshot', { branches: await this.snapshot() });
-    await socket.join(LIVE);
+    const mine = this.auth.branchesOf(socket.data.manager);
+    socket.emit('snapshot', { branches: await this.snapshot(mine) });
+    await socket.join(mine.map(live));
   }
 
   @SubscribeMessage('dispatch')
@@ -67,6 +71,7 @@ export class DashboardGateway implements OnGatewayInit, OnGatewayConnection {
       if (typeof branchId !== 'string' || !this.config.branches.some((b) => b.id === branchId)) {
         throw new Rejection('invalid-payload', 'branchId: unknown branch');
       }
+      this.auth.assertMay(socket.data.manager, branchId);
       const req = parseOrReject(dispatchRequest, rest);
       return { task: await this.tasks.create(branchId, { ...req, origin: `manager:${socket.data.manager}` }) };
     });
@@ -74,18 +79,31 @@ export class DashboardGateway implements OnGatewayInit, OnGatewayConnection {
 
   @SubscribeMessage('cancel')
   cancel(@MessageBody() body: unknown, @ConnectedSocket() socket: DashboardSocket): Promise<CommandAnswer> {
-    return this.answer(socket, async () => ({ task: await this.tasks.cancel(parseOrReject(cancelCommand, body ?? {}).taskId, `manager:${socket.data.manager}`) }));
+    return this.answer(socket, async () => {
+      const { taskId } = parseOrReject(cancelCommand, body ?? {});
+      const task = await this.tasks.get(taskId);
+      if (!task) throw new Rejection('not-found', `no task ${taskId}`);
+      this.auth.assertMay(socket.data.manager, task.branchId);
+      return { task: await this.tasks.cancel(taskId, `manager:${socket.data.manager}`) };
+    });
   }
 
   @SubscribeMessage('ackAlert')
   ackAlert(@MessageBody() body: unknown, @ConnectedSocket() socket: DashboardSocket): Promise<CommandAnswer> {
-    return this.answer(socket, async () => ({ alert: await this.alerts.acknowledge(parseOrReject(ackAlertCommand, body ?? {}).alertId, socket.data.manager) }));
+    return this.answer(socket, async () => {
+      const { alertId } = parseOrReject(ackAlertCommand, body ?? {});
+      const alert = await this.alerts.get(alertId);
+      if (!alert) throw new Rejection('not-found', `no alert ${alertId}`);
+      this.auth.assertMay(socket.data.manager, alert.branchId);
+      return { alert: await this.alerts.acknowledge(alertId, socket.data.manager) };
+    });
   }
 
   @SubscribeMessage('pausePromotions')
   pausePromotions(@MessageBody() body: unknown, @ConnectedSocket() socket: DashboardSocket): Promise<CommandAnswer> {
     return this.answer(socket, async () => {
       const { branchId, minutes } = parseOrReject(pausePromotionsCommand, body ?? {});
+      this.auth.assertMay(socket.data.manager, branchId);
       const runtime = this.branches.get(branchId);
       this.logger.log(`${socket.data.manager} paused promotions in ${branchId} for ${minutes} min`);
       return { branchId, until: await runtime.pausePromotions(minutes) };
@@ -108,9 +126,10 @@ export class DashboardGateway implements OnGatewayInit, OnGatewayConnection {
   }
 
   /** Alerts come from the database (awaited first); the rest is read in one synchronous step just before sending. */
-  private async snapshot(): Promise<BranchSnapshot[]> {
-    const alerts = await Promise.all(this.config.branches.map((b) => this.alerts.list(b.id, 'open')));
-    return this.config.branches.map((b, i) => {
+  private async snapshot(mine: string[]): Promise<BranchSnapshot[]> {
+    const branches = this.config.branches.filter((b) => mine.includes(b.id));
+    const alerts = await Promise.all(branches.map((b) => this.alerts.list(b.id, 'open')));
+    return branches.map((b, i) => {
       const runtime = this.branches.get(b.id);
       return {
         id: b.id,
