@@ -101,4 +101,42 @@ describe('the hub on a scaled clock', () => {
     );
     expect(alert.message).toBe('robot robot-1 did not come back after the hub restarted');
   });
+
+  it('killed (-9) while a ticket waits, the hub still raises its long-wait alert on time, and killed again, still escalates it', async () => {
+    // At 60×: longWaitMin 1 and alertEscalateMin 1 are one real second each.
+    const file = demoWith(dir, 'longWaitMin: 1\n      alertEscalateMin: 1');
+    const env = { HUB_CONFIG: file, HUB_DATA_DIR: dir, HUB_TIME_SCALE: '60' };
+    const openLongWait = async (hub: HubProcess) =>
+      ((await api(hub, 'GET', '/api/branches/sh-lujiazui/alerts?state=open')) as { type: string; level: string; raisedAt: string; escalatedAt: string | null }[]).find((a) => a.type === 'long-wait');
+
+    const first = await startHubProcess(env);
+    hubs.push(first);
+    const qms = await mqtt.connectAsync(`mqtt://127.0.0.1:${first.mqttPort}`, { clientId: 'qms-1', username: 'qms-1', password: 'demo-qms-1', reconnectPeriod: 0 });
+    const issuedAt = Date.parse((await (await fetch(`http://127.0.0.1:${first.httpPort}/api/health`)).json() as { clock: { now: string } }).clock.now);
+    // The retained summary is published after the ticket is stored: then it is safe to kill.
+    const stored = new Promise<void>((resolve) => qms.on('message', (_t, p) => JSON.parse(p.toString()).waiting?.card === 1 && resolve()));
+    await qms.subscribeAsync('branch/sh-lujiazui/summary', { qos: 1 });
+    await qms.publishAsync('branch/sh-lujiazui/devices/qms-1/queue', JSON.stringify({ event: 'issued', ticket: 'A001', service: 'card' }), { qos: 1 });
+    await stored;
+    first.child.kill('SIGKILL');
+    await first.exited();
+    qms.end(true);
+
+    const second = await startHubProcess(env);
+    hubs.push(second);
+    const alert = await eventually(() => openLongWait(second), 5000, 'long-wait after kill -9');
+    expect(alert.level).toBe('warning');
+    // On time on the hub's clock: the stored deadline (issued + 1 min) fired when the new hub's clock reached it.
+    expect(Date.parse(alert.raisedAt) - (issuedAt + 60_000)).toBeLessThan(5000);
+    second.child.kill('SIGKILL');
+    await second.exited();
+
+    const third = await startHubProcess(env);
+    hubs.push(third);
+    const escalated = await eventually(async () => {
+      const a = await openLongWait(third);
+      return a?.level === 'critical' && a;
+    }, 5000, 'escalation after kill -9');
+    expect(Date.parse(escalated.escalatedAt!) - Date.parse(alert.raisedAt)).toBeGreaterThanOrEqual(60_000 - 50);
+  });
 });

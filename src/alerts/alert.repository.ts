@@ -3,6 +3,8 @@ import { IsNull, MoreThanOrEqual } from 'typeorm';
 import type { AlertView } from '../contracts/views.js';
 import { AlertRecord } from '../persistence/entities.js';
 import { Store } from '../persistence/store.js';
+import type { Deadline } from '../schedule/deadline.js';
+import { DeadlineRepository } from '../schedule/deadline.repository.js';
 import { ALERT_LEVELS, type AlertLevel } from './alert-types.js';
 
 /**
@@ -11,13 +13,23 @@ import { ALERT_LEVELS, type AlertLevel } from './alert-types.js';
  */
 @Injectable()
 export class AlertRepository {
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly deadlines: DeadlineRepository,
+  ) {}
 
-  /** Inserts the alert unless its condition already has an open one (the unique index decides). Returns the open alert and whether it is new. */
-  async raiseOnce(alert: AlertView): Promise<{ alert: AlertView; raised: boolean }> {
-    await this.store.transaction((em) => em.createQueryBuilder().insert().into(AlertRecord).values(alert as never).orIgnore().execute());
-    const open = (await this.store.manager.findOneBy(AlertRecord, { branchId: alert.branchId, type: alert.type, subject: alert.subject, open: true })) ?? alert;
-    return { alert: open, raised: open.id === alert.id };
+  /**
+   * Inserts the alert unless its condition already has an open one (the unique index decides), and with it, in
+   * the same transaction, its escalation deadline. Returns the open alert and whether it is new.
+   */
+  raiseOnce(alert: AlertView, escalation: Deadline | null): Promise<{ alert: AlertView; raised: boolean }> {
+    return this.store.transaction(async (em) => {
+      await em.createQueryBuilder().insert().into(AlertRecord).values(alert as never).orIgnore().execute();
+      const open = (await em.findOneBy(AlertRecord, { branchId: alert.branchId, type: alert.type, subject: alert.subject, open: true })) ?? alert;
+      const raised = open.id === alert.id;
+      if (raised && escalation) await this.deadlines.put(em, escalation);
+      return { alert: open, raised };
+    });
   }
 
   /** Closes the open alert of a condition; null when there was none. */
@@ -37,13 +49,18 @@ export class AlertRepository {
     return this.get(id);
   }
 
-  /** One level up, if it is still open, unacknowledged and below the top; null otherwise. */
-  async escalate(id: string, at: string): Promise<AlertView | null> {
+  /** One level up, if it is still open, unacknowledged and below the top, with the next escalation deadline (if any) in the same transaction; null otherwise. */
+  async escalate(id: string, at: string, next: (level: AlertLevel, branchId: string) => Deadline | null): Promise<AlertView | null> {
     const alert = await this.get(id);
     if (!alert || !alert.open || alert.ackedAt) return null;
-    const next = ALERT_LEVELS[ALERT_LEVELS.indexOf(alert.level as AlertLevel) + 1];
-    if (!next) return null;
-    const done = await this.store.transaction((em) => em.update(AlertRecord, { id, open: true, ackedAt: IsNull(), level: alert.level }, { level: next, escalatedAt: at }));
+    const level = ALERT_LEVELS[ALERT_LEVELS.indexOf(alert.level as AlertLevel) + 1];
+    if (!level) return null;
+    const done = await this.store.transaction(async (em) => {
+      const r = await em.update(AlertRecord, { id, open: true, ackedAt: IsNull(), level: alert.level }, { level, escalatedAt: at });
+      const deadline = next(level, alert.branchId);
+      if (r.affected && deadline) await this.deadlines.put(em, deadline);
+      return r;
+    });
     return done.affected ? this.get(id) : null;
   }
 

@@ -9,7 +9,8 @@ import { HubEvents, type HubEventMap } from '../hub-events.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import { Scheduler } from '../schedule/scheduler.service.js';
 import { AlertRepository } from './alert.repository.js';
-import { ALERT_LEVELS, EVENT_ALERTS, RAISED_AT, type AlertType } from './alert-types.js';
+import type { Deadline } from '../schedule/deadline.js';
+import { ALERT_LEVELS, EVENT_ALERTS, RAISED_AT, type AlertLevel, type AlertType } from './alert-types.js';
 
 const escalateKey = (alertId: string) => `alert:${alertId}:escalate`;
 
@@ -39,24 +40,27 @@ export class AlertsService {
   /** Raises an alert unless the same condition (type + subject) already has an open one. */
   async raise(e: HubEventMap['alertRaise']): Promise<AlertView> {
     const now = this.clock.now();
+    const id = randomUUID();
+    const level = RAISED_AT[e.type];
+    const escalation = this.escalation(id, e.branchId, level, now);
     const { alert, raised } = await this.repo.raiseOnce({
-      id: randomUUID(),
+      id,
       branchId: e.branchId,
       type: e.type,
       subject: e.subject.slice(0, 128),
       message: e.message.slice(0, 500), // the column's size: a device's long `reason` must not lose the alert
       data: e.data,
-      level: RAISED_AT[e.type],
+      level,
       escalatedAt: null,
       open: true,
       raisedAt: new Date(now).toISOString(),
       clearedAt: null,
       ackedAt: null,
       ackedBy: null,
-    });
+    }, escalation);
     if (raised) {
+      if (escalation) this.scheduler.applied({ set: [escalation], clear: [] });
       this.metrics.alertsRaised.inc({ type: e.type });
-      await this.scheduleEscalation(alert, now);
       await this.changed(alert);
     }
     return alert;
@@ -82,9 +86,10 @@ export class AlertsService {
   /** Its escalation deadline: still open and unacknowledged, it goes one level up (and waits for the next, below critical). */
   async escalate(id: string): Promise<void> {
     const now = this.clock.now();
-    const alert = await this.repo.escalate(id, new Date(now).toISOString());
+    let next: Deadline | null = null;
+    const alert = await this.repo.escalate(id, new Date(now).toISOString(), (level, branchId) => (next = this.escalation(id, branchId, level, now)));
     if (!alert) return;
-    await this.scheduleEscalation(alert, now);
+    if (next) this.scheduler.applied({ set: [next], clear: [] });
     await this.changed(alert);
   }
 
@@ -97,10 +102,11 @@ export class AlertsService {
     return this.repo.list(branchId, state, new Date(this.clock.now() - 24 * 3600_000).toISOString());
   }
 
-  private async scheduleEscalation(alert: AlertView, from: number): Promise<void> {
-    const ms = this.escalateMs.get(alert.branchId);
-    if (!ms || alert.level === ALERT_LEVELS.at(-1)) return;
-    await this.scheduler.schedule({ key: escalateKey(alert.id), branchId: alert.branchId, kind: 'alert-escalate', dueAt: new Date(from + ms).toISOString(), data: { alertId: alert.id } });
+  /** The next escalation of an alert now at `level`, or null at the top. */
+  private escalation(alertId: string, branchId: string, level: AlertLevel, from: number): Deadline | null {
+    const ms = this.escalateMs.get(branchId);
+    if (!ms || level === ALERT_LEVELS.at(-1)) return null;
+    return { key: escalateKey(alertId), branchId, kind: 'alert-escalate', dueAt: new Date(from + ms).toISOString(), data: { alertId } };
   }
 
   private changed(alert: AlertView): Promise<void> {
