@@ -45,6 +45,26 @@ describe('flows that raise alerts', () => {
       expect(await allAlerts(hub, 'crowding')).toHaveLength(2);
     });
 
+    it('keeps one open crowding alert across a restart: footfall cannot clear it until a camera reads the zone again', async () => {
+      const { cam } = await start();
+      await cam.occupancy('entrance', 10);
+      await hub.settle();
+      const [raised] = await openAlerts(hub, 'crowding');
+      await fleet.disconnect();
+      hub = await hub.restart();
+      fleet = await fleetOn(hub, { only: ['cam-1'] });
+      const again = fleet.sensors.get('cam-1')!;
+      await again.arrive(); // the count was lost: one arrival says nothing about 10 people
+      await hub.settle();
+      expect((await openAlerts(hub, 'crowding')).map((a) => a.id)).toEqual([raised.id]);
+      await again.occupancy('entrance', 11);
+      await hub.settle();
+      expect(await allAlerts(hub, 'crowding')).toHaveLength(1);
+      await again.occupancy('entrance', 5);
+      await hub.settle();
+      expect(await openAlerts(hub, 'crowding')).toEqual([]);
+    });
+
     it('counts footfall in and out between readings, never below zero, and a reading corrects it', async () => {
       const { cam } = await start();
       await cam.arrive({ count: 6 });
@@ -64,8 +84,8 @@ describe('flows that raise alerts', () => {
 
   describe('long wait', () => {
     it('names a ticket that waits longer than longWaitMin, and clears when it is called', async () => {
-      // 1 min of hub time in 0.1 s at 600×.
-      const { qms } = await start({ longWaitMin: 1 }, 600);
+      // 1 min of hub time in 1 s at 60×: the 5 s margin is 83 ms real, enough on a busy 2-core machine.
+      const { qms } = await start({ longWaitMin: 1 }, 60);
       const t0 = hub.running.clock.now();
       const ticket = await qms.issue('card');
       const alert = await eventually(async () => (await openAlerts(hub, 'long-wait'))[0], 3000, 'long-wait alert');
@@ -108,15 +128,20 @@ describe('flows that raise alerts', () => {
 
   describe('unattended post', () => {
     it('raises when a post is left while tickets wait, for postEmptyMin, and clears when someone is back', async () => {
-      const { cam, qms } = await start({ postEmptyMin: 1 }, 600);
+      const { cam, qms } = await start({ postEmptyMin: 1 }, 60);
       await cam.post('counter-1', false); // nobody waits yet: no alert
       await hub.settle();
-      await new Promise<void>((r) => hub.running.clock.setTimeout(r, 90_000));
+      await new Promise<void>((r) => hub.running.clock.setTimeout(r, 70_000));
       await hub.settle();
       expect(await allAlerts(hub, 'post-unattended')).toEqual([]);
+      const waitingFrom = hub.running.clock.now();
       await qms.issue('cash');
       const alert = await eventually(async () => (await openAlerts(hub, 'post-unattended'))[0], 3000, 'post-unattended');
       expect(alert).toMatchObject({ subject: 'counter-1', data: { post: 'counter-1' } });
+      // postEmptyMin after both held (left unstaffed, and a ticket waiting), not before, and within 5 s.
+      const after = Date.parse(alert.raisedAt) - waitingFrom;
+      expect(after).toBeGreaterThanOrEqual(60_000 - 50);
+      expect(after).toBeLessThan(65_000);
       await cam.post('counter-1', true);
       await eventually(async () => (await openAlerts(hub, 'post-unattended')).length === 0, 3000, 'cleared');
     });

@@ -43,6 +43,11 @@ describe('flows that dispatch work', () => {
       // Each new card ticket while diverting gets its own guide.
       const third = await qms.issue('card');
       await eventually(() => guides().some((g) => g.payload.params && (g.payload.params as { ticket?: string }).ticket === third), 3000, 'a guide for the new ticket');
+      // With no robot available, a new ticket's guide waits for one rather than being dropped.
+      for (const id of ['robot-1', 'robot-2']) fleet.workers.get(id)!.kill();
+      await eventually(async () => ((await hub.api('GET', '/api/branches/br-1/devices')).body as { kind: string; online: boolean }[]).every((d) => d.kind !== 'robot' || !d.online), 3000, 'robots offline');
+      const fourth = await qms.issue('card');
+      await eventually(async () => (await tasksOf(hub, 'flow:diversion')).some((t) => t.type === 'guide' && t.params.ticket === fourth && t.state === 'created'), 3000, 'a waiting guide');
       // Cash is not kiosk business: never diverted.
       for (let i = 0; i < 4; i++) await qms.issue('cash');
       await hub.settle();
@@ -106,6 +111,16 @@ describe('flows that dispatch work', () => {
         return t.length >= 6 && t;
       }, 5000, 'the round after the cooldown');
       expect(second.filter((t) => !first.some((f) => f.id === t.id)).map((t) => t.params.campaign)).toContain('card-plus');
+    });
+
+    it('runs its cooldown on the hub\'s clock: a queue system whose clock lags does not set off a burst of rounds', async () => {
+      await start(['screen-2', 'qms-1'], { promoteWhenWaiting: 1, promoteCooldownSec: 600 });
+      const qms = fleet.queues.get('qms-1')!;
+      const lagging = new Date(hub.running.clock.now() - 3600_000).toISOString(); // an hour behind
+      for (let i = 1; i <= 3; i++) await qms.publish('queue', { event: 'issued', ticket: `Z00${i}`, service: 'cash', ts: lagging });
+      await eventually(async () => (await tasksOf(hub, 'flow:promotion')).length >= 1, 3000, 'a round');
+      await hub.settle();
+      expect(await tasksOf(hub, 'flow:promotion')).toHaveLength(1); // one round, then a 10 min cooldown
     });
 
     it('gives way to a greeting: the promoting robot is told to cancel and greets', async () => {

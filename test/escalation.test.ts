@@ -20,7 +20,7 @@ describe('alert escalation', () => {
   };
 
   it('raises the level each alertEscalateMin until critical, each time with an alert event; an acknowledged one stays', async () => {
-    hub = await startTestHub(testConfig({ rules: { alertEscalateMin: 1 }, server: { timeScale: 600 } }));
+    hub = await startTestHub(testConfig({ rules: { alertEscalateMin: 1 }, server: { timeScale: 60 } }));
     fleet = await fleetOn(hub, { only: ['cam-1'] });
     const socket = io(`${hub.httpUrl}/dashboard`, { auth: { token: await hub.token() }, transports: ['websocket'] });
     const events: Alert[] = [];
@@ -35,7 +35,7 @@ describe('alert escalation', () => {
       expect(after).toBeGreaterThanOrEqual(60_000 - 50);
       expect(after).toBeLessThan(65_000);
       // Critical is the top: nothing more, however long it waits.
-      await new Promise<void>((r) => hub.running.clock.setTimeout(r, 180_000));
+      await new Promise<void>((r) => hub.running.clock.setTimeout(r, 70_000));
       await hub.settle();
       expect(events.filter((e) => e.id === alert.id).map((e) => e.level)).toEqual(['warning', 'critical']);
 
@@ -44,7 +44,7 @@ describe('alert escalation', () => {
       await fleet.sensors.get('cam-1')!.publish('conduct', { type: 'other', zone: 'waiting' });
       const second = await eventually(async () => ((await hub.api('GET', '/api/branches/br-1/alerts?state=open')).body as Alert[]).find((a) => a.type === 'conduct'), 3000, 'second');
       await hub.api('POST', `/api/alerts/${second.id}/ack`);
-      await new Promise<void>((r) => hub.running.clock.setTimeout(r, 120_000));
+      await new Promise<void>((r) => hub.running.clock.setTimeout(r, 70_000));
       await hub.settle();
       expect(((await hub.api('GET', '/api/branches/br-1/alerts')).body as Alert[]).find((a) => a.id === second.id)).toMatchObject({ level: 'warning', escalatedAt: null });
     } finally {

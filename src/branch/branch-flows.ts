@@ -30,6 +30,9 @@ export interface BranchFlowPorts {
  * live model has taken the signal.
  */
 export class BranchFlows {
+  /** Zones stored as crowded whose count the hub lost in a restart: footfall cannot tell them apart from empty until a camera's reading. */
+  private readonly countUnknown = new Set<string>();
+
   constructor(
     private readonly branch: BranchConfig,
     private readonly model: BranchModel,
@@ -44,32 +47,40 @@ export class BranchFlows {
       for (const w of q.waiting) await this.host.ensure(`long-wait:${q.service}:${w.ticket}`, longWaitFlow, this.longWaitInput(q.service, w.ticket, Date.parse(w.issuedAt)));
     }
     await this.host.ensure('conduct', conductFlow, undefined);
+    for (const z of this.branch.zones) if (this.host.stateOf(`crowding:${z.id}`) === 'crowded') this.countUnknown.add(z.id);
   }
 
-  async occupancy(zone: string, at: number): Promise<void> {
+  /** The zone's count changed: by a camera's `reading`, or by footfall (not trusted for a zone whose count was lost). */
+  async occupancy(zone: string, at: number, reading: boolean): Promise<void> {
     const capacity = this.branch.zones.find((z) => z.id === zone)?.capacity;
-    if (capacity) await this.host.send(`crowding:${zone}`, crowdingFlow, { zone, capacity }, { type: 'OCCUPANCY', count: this.model.peopleIn(zone), at });
+    if (!capacity) return;
+    if (reading) this.countUnknown.delete(zone);
+    else if (this.countUnknown.has(zone)) return;
+    await this.host.send(`crowding:${zone}`, crowdingFlow, { zone, capacity }, { type: 'OCCUPANCY', count: this.model.peopleIn(zone), at });
   }
 
   async queue(e: HubEventMap['queue']): Promise<void> {
     const at = e.at.getTime();
+    // Timers run from the hub's own time: a queue system whose clock lags (or that flushes a backlog) must not make them fall due at once.
+    const now = this.p.clock.now();
     if (e.event !== 'counters') {
       const key = `long-wait:${e.service}:${e.ticket}`;
       if (e.event === 'issued') await this.host.ensure(key, longWaitFlow, this.longWaitInput(e.service, e.ticket, at));
       else await this.host.sendIfExists(key, longWaitFlow, { type: 'GONE', at });
     }
-    for (const post of this.host.keys(unattendedPostFlow.name)) await this.host.sendIfExists(post, unattendedPostFlow, { type: 'WAITING', count: this.model.waitingTotal, at });
+    for (const post of this.host.keys(unattendedPostFlow.name)) await this.host.sendIfExists(post, unattendedPostFlow, { type: 'WAITING', count: this.model.waitingTotal, at: now });
     await this.estimates(at, e.event === 'issued' ? e : undefined);
     const waitingServices = [...this.model.services.values()].filter((q) => q.waiting.length).map((q) => q.service);
-    await this.host.send('promotion', promotionFlow, this.promotionInput(), { type: 'WAITING', total: this.model.waitingTotal, services: waitingServices, at });
+    await this.host.send('promotion', promotionFlow, this.promotionInput(), { type: 'WAITING', total: this.model.waitingTotal, services: waitingServices, at: now });
   }
 
   async post(e: HubEventMap['post']): Promise<void> {
     const input = { post: e.post, emptyMs: this.branch.rules.postEmptyMin * 60_000 };
     const key = `unattended-post:${e.post}`;
+    const now = this.p.clock.now();
     await this.host.ensure(key, unattendedPostFlow, input);
-    await this.host.send(key, unattendedPostFlow, input, { type: 'WAITING', count: this.model.waitingTotal, at: e.at.getTime() });
-    await this.host.send(key, unattendedPostFlow, input, { type: 'POST', staffed: e.staffed, at: e.at.getTime() });
+    await this.host.send(key, unattendedPostFlow, input, { type: 'WAITING', count: this.model.waitingTotal, at: now });
+    await this.host.send(key, unattendedPostFlow, input, { type: 'POST', staffed: e.staffed, at: now });
   }
 
   conduct(e: HubEventMap['conduct']): Promise<void> {
@@ -86,24 +97,17 @@ export class BranchFlows {
     return this.host.send('promotion', promotionFlow, this.promotionInput(), { type: 'PAUSE', until, at });
   }
 
-  /** Carries out what a flow machine emitted. */
-  async effect(effect: FlowEffect, actor: { key: string; machine: string }): Promise<void> {
+  /** Carries out what a flow machine emitted (its deadlines are stored by the host, with its state). */
+  async effect(effect: Exclude<FlowEffect, { type: 'schedule' | 'unschedule' }>): Promise<void> {
     const branchId = this.branch.id;
-    const timerKey = (timer: string) => `flow:${branchId}:${actor.key}:${timer}`;
     switch (effect.type) {
       case 'raise':
         return this.p.events.emit('alertRaise', { branchId, type: effect.alert, subject: effect.subject, message: effect.message, data: effect.data });
       case 'clear':
         return this.p.events.emit('alertClear', { branchId, type: effect.alert, subject: effect.subject });
-      case 'schedule':
-        return this.p.scheduler.schedule({ key: timerKey(effect.timer), branchId, kind: 'flow', dueAt: new Date(effect.at).toISOString(), data: { actor: actor.key, machine: actor.machine, event: effect.event } });
-      case 'unschedule':
-        return this.p.scheduler.cancel(timerKey(effect.timer));
       case 'guide':
-        await this.tasks.create(
-          { type: 'guide', params: { toZone: effect.toZone, service: effect.service, ...(effect.ticket ? { ticket: effect.ticket } : {}) }, origin: 'flow:diversion', triggeredAt: effect.at },
-          { onlyIfFree: true },
-        );
+        // Every ticket gets its guide (contract section 5): with no robot free now, it waits for one (until it expires).
+        await this.tasks.create({ type: 'guide', params: { toZone: effect.toZone, service: effect.service, ...(effect.ticket ? { ticket: effect.ticket } : {}) }, origin: 'flow:diversion', triggeredAt: effect.at });
         return;
       case 'notice':
         for (const screen of this.freeIn(waitingZones(this.branch), 'display')) {

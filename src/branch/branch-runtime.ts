@@ -60,7 +60,7 @@ export class BranchRuntime {
   ) {
     this.tasks = new TaskBook(branch, p);
     this.model = new BranchModel(branch);
-    this.host = new FlowHost(branch.id, FLOWS, { clock: p.clock, repo: p.flowStates, effect: (e, actor) => this.flows.effect(e, actor) });
+    this.host = new FlowHost(branch.id, FLOWS, { clock: p.clock, repo: p.flowStates, scheduler: p.scheduler, effect: (e) => this.flows.effect(e) });
     this.flows = new BranchFlows(branch, this.model, this.tasks, this.host, p);
     this.greeting = new GreetingFlow(branch, {
       clock: p.clock,
@@ -102,6 +102,8 @@ export class BranchRuntime {
 
   deadline(d: Deadline): Promise<void> {
     return this.run(async () => {
+      // Moved or dropped while it waited for this turn: stale. (Task deadlines carry their own check.)
+      if (!d.kind.startsWith('task-') && (await this.p.deadlines.find(d.key))?.dueAt !== d.dueAt) return;
       if (d.kind === 'device-return') return this.health.notBack(d);
       if (d.kind === 'flow') return this.host.deadline(d);
       if (d.kind === 'alert-escalate') return void (await this.p.alerts.escalate(String(d.data.alertId)));
@@ -152,13 +154,13 @@ export class BranchRuntime {
         const hour = this.model.footfall(f);
         if (hour) await this.p.site.saveFootfall(this.branch.id, hour);
         this.greeting.footfall(f);
-        await this.flows.occupancy(f.zone, at);
+        await this.flows.occupancy(f.zone, at, false);
         return this.publishSummary();
       }
       case 'occupancy': {
         const o = e as HubEventMap['occupancy'];
         this.model.occupancy(o.zone, o.count);
-        await this.flows.occupancy(o.zone, at);
+        await this.flows.occupancy(o.zone, at, true);
         return this.publishSummary();
       }
       case 'queue': {

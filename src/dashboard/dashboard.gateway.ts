@@ -60,8 +60,18 @@ export class DashboardGateway implements OnGatewayInit, OnGatewayConnection {
    */
   async handleConnection(socket: DashboardSocket): Promise<void> {
     const mine = this.auth.branchesOf(socket.data.manager);
-    socket.emit('snapshot', { branches: await this.snapshot(mine) });
+    const branches = await this.snapshot(mine);
+    socket.emit('snapshot', { branches });
     await socket.join(mine.map(live));
+    // Open alerts were read before the snapshot went out: what changed in between follows as `alert` events.
+    for (const b of branches) {
+      const now = await this.alerts.list(b.id, 'open');
+      for (const a of now) if (JSON.stringify(a) !== JSON.stringify(b.alerts.find((x) => x.id === a.id))) socket.emit('alert', a);
+      for (const gone of b.alerts.filter((x) => !now.some((a) => a.id === x.id))) {
+        const closed = await this.alerts.get(gone.id);
+        if (closed) socket.emit('alert', closed);
+      }
+    }
   }
 
   @SubscribeMessage('dispatch')

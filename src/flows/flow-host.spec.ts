@@ -1,59 +1,89 @@
 import { SimulatedClock } from 'xstate';
-import { FlowHost, type FlowDef, type FlowEffect } from './flow-host.js';
+import type { Deadline, DeadlineChanges } from '../schedule/deadline.js';
+import type { Scheduler } from '../schedule/scheduler.service.js';
+import { FlowHost, type FlowEffect } from './flow-host.js';
 import type { FlowStateRepository, StoredFlow } from './flow-state.repository.js';
 import { longWaitFlow } from './machines/long-wait.machine.js';
+import { unattendedPostFlow } from './machines/unattended-post.machine.js';
 
 const input = { service: 'card', ticket: 'A1', issuedAt: 0, longWaitMs: 60_000 };
+const KEY = 'long-wait:card:A1';
 
-function setup(stored: StoredFlow[] = []) {
+/** The flow_state and deadline tables as maps; every write is one call, like one transaction. */
+function setup(stored: StoredFlow[] = [], failOn?: FlowEffect['type']) {
   const rows = new Map(stored.map((f) => [f.actor, f]));
+  const deadlines = new Map<string, Deadline>();
   let writes = 0;
   const repo = {
     all: async () => [...rows.values()],
-    save: async (_b: string, f: StoredFlow) => void (writes++, rows.set(f.actor, JSON.parse(JSON.stringify(f)))),
-    remove: async (_b: string, actor: string) => void rows.delete(actor),
+    save: async (_b: string, actor: string, f: StoredFlow | null, _at: string, changes: DeadlineChanges) => {
+      writes++;
+      if (f) rows.set(actor, JSON.parse(JSON.stringify(f)));
+      else rows.delete(actor);
+      for (const d of changes.set) deadlines.set(d.key, d);
+      for (const k of changes.clear) deadlines.delete(k);
+    },
   } as unknown as FlowStateRepository;
+  const armed: DeadlineChanges[] = [];
+  const scheduler = { applied: (c: DeadlineChanges) => void armed.push(c) } as unknown as Scheduler;
   const effects: FlowEffect[] = [];
-  const host = new FlowHost('b1', [longWaitFlow], { clock: new SimulatedClock(), repo, effect: async (e) => void effects.push(e) });
-  return { host, rows, effects, writes: () => writes };
+  const effect = async (e: FlowEffect) => {
+    if (e.type === failOn) throw new Error('alerts store down');
+    effects.push(e);
+  };
+  const host = new FlowHost('b1', [longWaitFlow, unattendedPostFlow], { clock: new SimulatedClock(), repo, scheduler, effect });
+  return { host, rows, deadlines, armed, effects, writes: () => writes };
 }
 
 describe('FlowHost', () => {
-  it('carries out what an actor emits, then stores {machine, version, snapshot}; an event that changes nothing is not written again', async () => {
-    const { host, rows, effects, writes } = setup();
+  it('stores an actor and the deadlines it set in one write, then arms them; an event that changes nothing writes nothing', async () => {
+    const { host, rows, deadlines, armed, writes } = setup();
     await host.load();
-    await host.ensure('long-wait:card:A1', longWaitFlow, input);
-    expect(effects.map((e) => e.type)).toEqual(['schedule']);
-    expect(rows.get('long-wait:card:A1')).toMatchObject({ machine: 'long-wait', version: 1, snapshot: expect.objectContaining({ value: 'waiting' }) });
-    const before = writes();
-    await host.send('long-wait:card:A1', longWaitFlow, input, { type: 'NOTHING' });
-    expect(writes()).toBe(before);
-    await host.send('long-wait:card:A1', longWaitFlow, input, { type: 'DUE' });
-    expect(effects.map((e) => e.type)).toEqual(['schedule', 'raise']);
-    expect(rows.get('long-wait:card:A1')?.snapshot).toMatchObject({ value: 'overdue' });
+    await host.ensure(KEY, longWaitFlow, input);
+    expect(writes()).toBe(1);
+    expect(rows.get(KEY)).toMatchObject({ machine: 'long-wait', version: 1, snapshot: expect.objectContaining({ value: 'waiting' }) });
+    expect([...deadlines.values()]).toEqual([{ key: `flow:b1:${KEY}:due`, branchId: 'b1', kind: 'flow', dueAt: new Date(60_000).toISOString(), data: { actor: KEY, machine: 'long-wait', event: { type: 'DUE' } } }]);
+    expect(armed).toHaveLength(1);
+    await host.send(KEY, longWaitFlow, input, { type: 'NOTHING' });
+    expect(writes()).toBe(1);
   });
 
-  it('restores an actor from its snapshot without replaying entry actions, and forgets it when it is done', async () => {
+  it('restores an actor from its snapshot without replaying entry actions, and forgets it (and its deadline) when it is done', async () => {
     const first = setup();
-    await first.host.ensure('long-wait:card:A1', longWaitFlow, input);
-    const { host, rows, effects } = setup([...first.rows.values()]);
+    await first.host.ensure(KEY, longWaitFlow, input);
+    const { host, rows, effects, deadlines } = setup([...first.rows.values()]);
+    for (const [k, d] of first.deadlines) deadlines.set(k, d);
     await host.load();
-    await host.sendIfExists('long-wait:card:A1', longWaitFlow, { type: 'DUE' });
-    expect(effects.map((e) => e.type)).toEqual(['raise']); // no second `schedule`
-    await host.sendIfExists('long-wait:card:A1', longWaitFlow, { type: 'GONE', at: 1 });
-    expect(effects.map((e) => e.type)).toEqual(['raise', 'clear']);
-    expect(rows.has('long-wait:card:A1')).toBe(false);
-    await host.sendIfExists('long-wait:card:A1', longWaitFlow, { type: 'DUE' }); // gone: nothing
-    expect(effects).toHaveLength(2);
+    await host.sendIfExists(KEY, longWaitFlow, { type: 'GONE', at: 1 });
+    expect(effects).toEqual([]); // no second `schedule`, nothing raised
+    expect(rows.has(KEY)).toBe(false);
+    expect(deadlines.size).toBe(0);
+    await host.sendIfExists(KEY, longWaitFlow, { type: 'DUE' }); // gone: nothing
+    expect(effects).toEqual([]);
   });
 
-  it('drops a snapshot of another machine version and starts the actor afresh from its input', async () => {
-    const old: StoredFlow = { actor: 'long-wait:card:A1', machine: 'long-wait', version: 0, snapshot: { status: 'active', value: 'no-such-state', context: {} } };
-    const { host, effects, rows } = setup([old]);
+  it('drops a snapshot of another machine version at load, closes the alert it may hold, and never restarts it without its input', async () => {
+    const old = (actor: string, machine: string): StoredFlow => ({ actor, machine, version: 0, snapshot: { status: 'active', value: 'no-such-state', context: {} } });
+    const { host, effects, rows } = setup([old(KEY, 'long-wait'), old('unattended-post:counter-1', 'unattended-post')]);
     await host.load();
-    const v2: FlowDef = { ...longWaitFlow };
-    await host.send('long-wait:card:A1', v2, input, { type: 'DUE' });
-    expect(effects.map((e) => e.type)).toEqual(['schedule', 'raise']);
-    expect(rows.get('long-wait:card:A1')).toMatchObject({ version: 1, snapshot: expect.objectContaining({ value: 'overdue' }) });
+    expect(rows.size).toBe(0);
+    expect(effects).toEqual([
+      { type: 'clear', alert: 'long-wait', subject: 'card/A1' },
+      { type: 'clear', alert: 'post-unattended', subject: 'counter-1' },
+    ]);
+    await host.sendIfExists('unattended-post:counter-1', unattendedPostFlow, { type: 'WAITING', count: 3, at: 5 });
+    expect(rows.size).toBe(0); // no input, no actor
+    await host.send(KEY, longWaitFlow, input, { type: 'DUE' });
+    expect(effects.at(-1)).toMatchObject({ type: 'raise', alert: 'long-wait', subject: 'card/A1' });
+    expect(rows.get(KEY)).toMatchObject({ version: 1, snapshot: expect.objectContaining({ value: 'overdue' }) });
+  });
+
+  it('when an effect fails, stores nothing and forgets the actor in memory: it comes back from its stored state', async () => {
+    const { host, rows, deadlines } = setup([], 'raise');
+    await host.ensure(KEY, longWaitFlow, input);
+    await expect(host.send(KEY, longWaitFlow, input, { type: 'DUE' })).rejects.toThrow(/alerts store down/);
+    expect(rows.get(KEY)?.snapshot).toMatchObject({ value: 'waiting' });
+    expect(deadlines.size).toBe(1);
+    await expect(host.sendIfExists(KEY, longWaitFlow, { type: 'DUE' })).rejects.toThrow(/alerts store down/); // tried again from `waiting`
   });
 });

@@ -2,7 +2,8 @@ import { Logger } from '@nestjs/common';
 import { createActor, type Actor, type AnyStateMachine, type EventObject } from 'xstate';
 import type { AlertType } from '../alerts/alert-types.js';
 import { isoOf, type Clock } from '../clock/clock.js';
-import type { Deadline } from '../schedule/deadline.js';
+import type { Deadline, DeadlineChanges } from '../schedule/deadline.js';
+import type { Scheduler } from '../schedule/scheduler.service.js';
 import type { FlowStateRepository, StoredFlow } from './flow-state.repository.js';
 
 /** An event for a flow actor: a type and its fields. */
@@ -14,16 +15,18 @@ export interface FlowDef {
   /** Raise it when the machine's states or context change shape: stored snapshots of another version are dropped. */
   version: number;
   machine: AnyStateMachine;
+  /** The condition alert an actor of this machine may hold open: closed when a stale actor is dropped (its new one raises it again if the condition holds). */
+  alertOf?: (actor: string) => { alert: AlertType; subject: string };
 }
 
 /** What flow machines emit (XState `emit`): the host carries it out. Machines do no I/O themselves. */
 export type FlowEffect =
   | { type: 'raise'; alert: AlertType; subject: string; message: string; data: Record<string, unknown> }
   | { type: 'clear'; alert: AlertType; subject: string }
-  /** A durable deadline: at `at` (hub ms), `event` comes back to this actor, across restarts. */
+  /** A durable deadline: at `at` (hub ms), `event` comes back to this actor, across restarts (stored with the actor's state). */
   | { type: 'schedule'; timer: string; at: number; event: FlowEvent }
   | { type: 'unschedule'; timer: string }
-  /** Anything else (dispatch work) goes to the branch's own handler. */
+  /** Dispatching work goes to the branch's own handler. */
   | { type: 'guide'; toZone: string; service: string; ticket?: string; at: number }
   | { type: 'notice'; service: string; toZone: string; at: number }
   | { type: 'promote'; campaign: string; at: number };
@@ -31,9 +34,13 @@ export type FlowEffect =
 export interface FlowPorts {
   clock: Clock;
   repo: FlowStateRepository;
-  /** Carries out one effect, in the owner's turn. */
-  effect(effect: FlowEffect, actor: { key: string; machine: string }): Promise<void>;
+  scheduler: Scheduler;
+  /** Carries out one effect other than a deadline, in the owner's turn. */
+  effect(effect: Exclude<FlowEffect, { type: 'schedule' | 'unschedule' }>, actor: { key: string; machine: string }): Promise<void>;
 }
+
+/** The deadline key of an actor's timer. */
+export const flowTimerKey = (branchId: string, actor: string, timer: string) => `flow:${branchId}:${actor}:${timer}`;
 
 interface Live {
   def: FlowDef;
@@ -63,8 +70,23 @@ export class FlowHost {
     this.logger = new Logger(`Flows ${branchId}`);
   }
 
+  /**
+   * The stored actors. One stored by another version of its machine is dropped now — its alert closed, its row
+   * deleted — and starts afresh from the live model when the next signal about it comes with its input.
+   */
   async load(): Promise<void> {
-    this.stored = new Map((await this.p.repo.all(this.branchId)).map((f) => [f.actor, f]));
+    this.stored.clear();
+    for (const f of await this.p.repo.all(this.branchId)) {
+      const def = this.defs.find((d) => d.name === f.machine);
+      if (def?.version === f.version) {
+        this.stored.set(f.actor, f);
+        continue;
+      }
+      this.logger.warn(`${f.actor}: stored state of ${f.machine} v${f.version} dropped (now v${def?.version ?? 'none'}); it starts afresh`);
+      const held = def?.alertOf?.(f.actor);
+      if (held) await this.p.effect({ type: 'clear', ...held }, { key: f.actor, machine: f.machine });
+      await this.p.repo.save(this.branchId, f.actor, null, isoOf(this.p.clock), { set: [], clear: [] });
+    }
   }
 
   /** Actors with a stored or live state, of one machine. */
@@ -99,8 +121,9 @@ export class FlowHost {
     this.live.clear();
   }
 
-  snapshotOf(key: string): unknown {
-    return this.live.get(key)?.actor.getSnapshot();
+  /** The state an actor is in (live, else as stored), if it exists. */
+  stateOf(key: string): unknown {
+    return this.live.get(key)?.actor.getSnapshot().value ?? (this.stored.get(key)?.snapshot as { value?: unknown } | undefined)?.value;
   }
 
   private actor(key: string, def: FlowDef, input: unknown): Live {
@@ -108,10 +131,8 @@ export class FlowHost {
     if (existing) return existing;
     const stored = this.stored.get(key);
     this.stored.delete(key);
-    const current = stored && stored.machine === def.name && stored.version === def.version;
-    if (stored && !current) this.logger.warn(`${key}: stored state of ${stored.machine} v${stored.version} dropped (now ${def.name} v${def.version}); starting afresh`);
-    const actor = createActor(def.machine, { clock: this.p.clock, ...(current ? { snapshot: stored.snapshot as never } : { input }) });
-    const live: Live = { def, actor, emitted: [], saved: current ? JSON.stringify(stored.snapshot) : null };
+    const actor = createActor(def.machine, { clock: this.p.clock, ...(stored ? { snapshot: stored.snapshot as never } : { input }) });
+    const live: Live = { def, actor, emitted: [], saved: stored ? JSON.stringify(stored.snapshot) : null };
     actor.on('*', (e) => live.emitted.push(e as FlowEffect));
     actor.subscribe({ error: (e) => this.logger.error(`${key}: ${String(e)}`) });
     actor.start();
@@ -119,20 +140,45 @@ export class FlowHost {
     return live;
   }
 
+  /**
+   * Sends the event, carries out what the actor emitted (alerts, work), then stores its state together with the
+   * deadlines it set or dropped. If an effect fails, the actor is forgotten in memory and comes back from its
+   * stored state next time: memory never runs ahead of the database.
+   */
   private async deliver(live: Live, key: string, event: FlowEvent | null): Promise<void> {
     if (event) live.actor.send(event);
-    const effects = live.emitted.splice(0);
-    for (const effect of effects) await this.p.effect(effect, { key, machine: live.def.name });
-    if (live.actor.getSnapshot().status === 'done') {
-      live.actor.stop();
-      this.live.delete(key);
-      await this.p.repo.remove(this.branchId, key);
-      return;
+    const changes: DeadlineChanges = { set: [], clear: [] };
+    try {
+      for (const effect of live.emitted.splice(0)) {
+        if (effect.type === 'schedule') {
+          const d: Deadline = { key: flowTimerKey(this.branchId, key, effect.timer), branchId: this.branchId, kind: 'flow', dueAt: new Date(effect.at).toISOString(), data: { actor: key, machine: live.def.name, event: effect.event } };
+          changes.set = [...changes.set.filter((x) => x.key !== d.key), d];
+          changes.clear = changes.clear.filter((k) => k !== d.key);
+        } else if (effect.type === 'unschedule') {
+          const k = flowTimerKey(this.branchId, key, effect.timer);
+          changes.set = changes.set.filter((x) => x.key !== k);
+          changes.clear.push(k);
+        } else await this.p.effect(effect, { key, machine: live.def.name });
+      }
+      const done = live.actor.getSnapshot().status === 'done';
+      const snapshot = done ? null : live.actor.getPersistedSnapshot();
+      const text = JSON.stringify(snapshot);
+      if (!done && text === live.saved && !changes.set.length && !changes.clear.length) return;
+      const flow = snapshot === null ? null : { actor: key, machine: live.def.name, version: live.def.version, snapshot };
+      await this.p.repo.save(this.branchId, key, flow, isoOf(this.p.clock), changes);
+      this.p.scheduler.applied(changes);
+      live.saved = text;
+      if (done) this.forget(key);
+    } catch (e) {
+      this.forget(key);
+      if (live.saved !== null) this.stored.set(key, { actor: key, machine: live.def.name, version: live.def.version, snapshot: JSON.parse(live.saved) });
+      throw e;
     }
-    const snapshot = live.actor.getPersistedSnapshot();
-    const text = JSON.stringify(snapshot);
-    if (text === live.saved) return;
-    await this.p.repo.save(this.branchId, { actor: key, machine: live.def.name, version: live.def.version, snapshot }, isoOf(this.p.clock));
-    live.saved = text;
   }
+
+  private forget(key: string): void {
+    this.live.get(key)?.actor.stop();
+    this.live.delete(key);
+  }
+
 }

@@ -7,11 +7,15 @@ import { DeadlineRepository } from './deadline.repository.js';
 
 export type DeadlineHandler = (deadline: Deadline) => Promise<void>;
 
+/** Hub-clock backoff for a deadline whose handling failed. */
+const RETRY_FIRST_MS = 5_000;
+const RETRY_MAX_MS = 300_000;
+
 /**
  * Durable deadlines on the hub's clock: stored in the `deadline` table, re-armed at start-up, and told to
  * the owner of their branch when due. One timer for the whole hub, armed for the earliest deadline.
  * A deadline is removed only after its owner handled it, so one that was due while the hub was down
- * fires at start-up, and one whose handling crashed fires again after a restart (owners are idempotent).
+ * fires at start-up; one whose handling failed is tried again (and after a restart); owners are idempotent.
  */
 @Injectable()
 export class Scheduler implements OnModuleDestroy {
@@ -93,11 +97,25 @@ export class Scheduler implements OnModuleDestroy {
     const due = [...this.pending.values()].filter((d) => Date.parse(d.dueAt) <= now).sort((a, b) => a.dueAt.localeCompare(b.dueAt));
     for (const d of due) {
       this.disarm(d.key);
-      this.track(this.handler(d).then(() => this.repo.removeFired(d)));
+      this.track(this.handle(d));
     }
     let next = Infinity;
     for (const d of this.pending.values()) next = Math.min(next, Date.parse(d.dueAt));
     if (next < Infinity) this.armTimer(next);
+  }
+
+  /** Handled, then removed; a failed handling (a database hiccup) is tried again later, backing off, rather than waiting for a restart. */
+  private async handle(d: Deadline, attempt = 0): Promise<void> {
+    try {
+      await this.handler(d);
+      await this.repo.removeFired(d);
+    } catch (e) {
+      const retryMs = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** attempt);
+      this.logger.error(`deadline ${d.key}: ${(e as Error).message}; trying again in ${retryMs / 1000} s`);
+      this.clock.setTimeout(() => {
+        if (!this.stopped && !this.pending.has(d.key)) this.track(this.handle(d, attempt + 1));
+      }, retryMs);
+    }
   }
 
   private track(work: Promise<unknown>): void {

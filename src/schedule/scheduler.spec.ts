@@ -64,15 +64,23 @@ describe('Scheduler', () => {
     expect(told).toEqual(['late', 'later']);
   });
 
-  it('keeps a deadline whose handling failed, for the next start', async () => {
+  it('keeps a deadline whose handling failed, and tries it again after a backoff on the clock', async () => {
     const { scheduler, clock, rows } = setup();
+    let calls = 0;
     scheduler.onDue(async () => {
-      throw new Error('database down');
+      calls += 1;
+      if (calls === 1) throw new Error('database down');
     });
     await scheduler.schedule(deadline('x', 1_001_000));
     clock.increment(1000);
     await flush();
+    expect(calls).toBe(1);
     expect([...rows.keys()]).toEqual(['x']);
+    clock.increment(5000);
+    await flush();
+    expect(calls).toBe(2);
+    await flush();
+    expect(rows.size).toBe(0);
   });
 
   it('does not remove a deadline its owner moved while handling it', async () => {

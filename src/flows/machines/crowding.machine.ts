@@ -50,4 +50,4 @@ export const crowdingMachine = setup({
   },
 });
 
-export const crowdingFlow: FlowDef = { name: 'crowding', version: 1, machine: crowdingMachine };
+export const crowdingFlow: FlowDef = { name: 'crowding', version: 1, machine: crowdingMachine, alertOf: (actor) => ({ alert: 'crowding', subject: actor.slice('crowding:'.length) }) };

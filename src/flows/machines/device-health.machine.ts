@@ -58,4 +58,4 @@ export const deviceHealthMachine = setup({
   },
 });
 
-export const deviceHealthFlow: FlowDef = { name: 'device-health', version: 1, machine: deviceHealthMachine };
+export const deviceHealthFlow: FlowDef = { name: 'device-health', version: 1, machine: deviceHealthMachine, alertOf: (actor) => ({ alert: 'device-down', subject: actor.slice('device-health:'.length) }) };

@@ -1,5 +1,5 @@
 import { createActor, type AnyStateMachine } from 'xstate';
-import { getSimplePaths } from 'xstate/graph';
+import { getShortestPaths, getSimplePaths } from 'xstate/graph';
 import type { FlowEffect } from '../flow-host.js';
 import { CLEAR_RATIO, crowdingMachine } from './crowding.machine.js';
 import { deviceHealthMachine } from './device-health.machine.js';
@@ -27,10 +27,10 @@ function play(machine: AnyStateMachine, input: unknown, events: ({ type: string 
 }
 
 /** Every simple path through the machine with these events (model-based: the machine's own graph), played on a real actor. */
-function everyPath(machine: AnyStateMachine, input: unknown, events: ({ type: string } & Record<string, unknown>)[]): Step[][] {
-  const paths = getSimplePaths(machine, { input, events } as never);
-  expect(paths.length).toBeGreaterThan(1);
-  return paths.map((p) => play(machine, input, p.steps.slice(1).map((s) => s.event as { type: string })));
+function everyPath(machine: AnyStateMachine, input: unknown, events: ({ type: string } & Record<string, unknown>)[], paths = getSimplePaths): Step[][] {
+  const found = paths(machine, { input, events } as never);
+  expect(found.length).toBeGreaterThan(1);
+  return found.map((p) => play(machine, input, p.steps.slice(1).map((s) => s.event as { type: string } & Record<string, unknown>)));
 }
 
 const effectsOf = (steps: Step[], type: FlowEffect['type']) => steps.flatMap((s) => s.effects.filter((e) => e.type === type));
@@ -133,7 +133,8 @@ describe('promotion machine', () => {
 
   it('on every path: never promotes during a pause (only when it ends), and each promotion starts a cooldown', () => {
     const events = [waiting(2), waiting(6), { type: 'COOLDOWN_OVER', at: 2_000 }, { type: 'PAUSE', until: 9_000, at: 1_500 }, { type: 'RESUME', at: 9_000 }];
-    for (const steps of everyPath(promotionMachine, input, events as never)) {
+    // Shortest paths to every reachable state: its context (rotation, cooldown end) makes simple paths explode.
+    for (const steps of everyPath(promotionMachine, input, events as never, getShortestPaths)) {
       steps.forEach((s, i) => {
         if (s.effects.some((e) => e.type === 'promote')) {
           expect(s.effects.some((e) => e.type === 'schedule' && e.timer === 'cooldown')).toBe(true);
@@ -153,11 +154,14 @@ describe('promotion machine', () => {
     expect(nextCampaign({ campaigns: [], waitingServices: [], last: null })).toBeNull();
   });
 
-  it('a pause from the cooldown drops the cooldown and waits for the resume deadline, then promotes if enough still wait', () => {
-    const steps = play(promotionMachine, input, [waiting(6), { type: 'PAUSE', until: 600_000, at: 5_000 }, { type: 'COOLDOWN_OVER', at: 121_000 }, { type: 'RESUME', at: 600_000 }] as never);
-    expect(steps[2].effects).toEqual([{ type: 'unschedule', timer: 'cooldown' }, { type: 'schedule', timer: 'resume', at: 600_000, event: { type: 'RESUME', at: 600_000 } }]);
-    expect(steps[3].state).toBe('paused');
-    expect(effectsOf([steps[4]], 'promote')).toHaveLength(1);
+  it('a pause does not shorten a running cooldown; after a long pause, a round at once if enough still wait', () => {
+    const short = play(promotionMachine, input, [waiting(6), { type: 'PAUSE', until: 10_000, at: 5_000 }, { type: 'RESUME', at: 10_000 }, { type: 'COOLDOWN_OVER', at: 121_000 }] as never);
+    expect(short[2].effects).toEqual([{ type: 'schedule', timer: 'resume', at: 10_000, event: { type: 'RESUME', at: 10_000 } }]);
+    expect(short[3]).toMatchObject({ state: 'cooling', effects: [] }); // resumed inside the cooldown: no round yet
+    expect(effectsOf([short[4]], 'promote')).toHaveLength(1);
+    const long = play(promotionMachine, input, [waiting(6), { type: 'PAUSE', until: 600_000, at: 5_000 }, { type: 'COOLDOWN_OVER', at: 121_000 }, { type: 'RESUME', at: 600_000 }] as never);
+    expect(long[3]).toMatchObject({ state: 'paused', effects: [] });
+    expect(effectsOf([long[4]], 'promote')).toHaveLength(1);
   });
 });
 

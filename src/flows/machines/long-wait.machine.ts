@@ -50,4 +50,5 @@ export const longWaitMachine = setup({
   },
 });
 
-export const longWaitFlow: FlowDef = { name: 'long-wait', version: 1, machine: longWaitMachine };
+/** Actors are `long-wait:<service>:<ticket>`; their alert's subject is `<service>/<ticket>`. */
+export const longWaitFlow: FlowDef = { name: 'long-wait', version: 1, machine: longWaitMachine, alertOf: (actor) => ({ alert: 'long-wait', subject: actor.slice('long-wait:'.length).replace(':', '/') }) };

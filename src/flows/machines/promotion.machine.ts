@@ -1,4 +1,4 @@
-import { assign, emit, setup } from 'xstate';
+import { assign, emit, enqueueActions, setup } from 'xstate';
 import type { FlowDef, FlowEffect } from '../flow-host.js';
 
 export interface PromotionInput {
@@ -13,6 +13,8 @@ interface PromotionContext extends PromotionInput {
   waitingServices: string[];
   /** The campaign shown last: rotation goes on from it. */
   last: string | null;
+  /** When the running cooldown ends (hub ms); null when none runs. A pause does not shorten it. */
+  cooldownUntil: number | null;
 }
 
 export type PromotionEvent =
@@ -38,7 +40,8 @@ export function nextCampaign(c: Pick<PromotionContext, 'campaigns' | 'waitingSer
  * campaign goes to waiting-area screens and idle robots, then it rests `promoteCooldownSec`; greet and guide
  * pre-empt it (task priorities). A manager may pause it for N minutes. Re-triggering: changes in the queue
  * during the cooldown or a pause are remembered, not acted on; when the cooldown or pause ends, a round
- * follows at once if enough tickets still wait. Both timers are durable deadlines.
+ * follows at once if enough tickets still wait — a pause never shortens a running cooldown. Both timers are
+ * durable deadlines.
  */
 export const promotionMachine = setup({
   types: { context: {} as PromotionContext, input: {} as PromotionInput, events: {} as PromotionEvent, emitted: {} as FlowEffect },
@@ -46,8 +49,12 @@ export const promotionMachine = setup({
     remember: assign(({ event }) => (event.type === 'WAITING' ? { waiting: event.total, waitingServices: event.services } : {})),
     promote: emit(({ context, event }) => ({ type: 'promote' as const, campaign: nextCampaign(context)!, at: 'at' in event ? event.at : 0 })),
     advance: assign({ last: ({ context }) => nextCampaign(context) }),
-    scheduleCooldown: emit(({ context, event }) => ({ type: 'schedule' as const, timer: 'cooldown', at: event.at + context.cooldownMs, event: { type: 'COOLDOWN_OVER', at: event.at + context.cooldownMs } })),
-    unscheduleCooldown: emit({ type: 'unschedule' as const, timer: 'cooldown' }),
+    scheduleCooldown: enqueueActions(({ context, event, enqueue }) => {
+      const until = event.at + context.cooldownMs;
+      enqueue.assign({ cooldownUntil: until });
+      enqueue.emit({ type: 'schedule' as const, timer: 'cooldown', at: until, event: { type: 'COOLDOWN_OVER', at: until } });
+    }),
+    cooldownOver: assign({ cooldownUntil: null }),
     scheduleResume: emit(({ event }) => {
       const until = event.type === 'PAUSE' ? event.until : 0;
       return { type: 'schedule' as const, timer: 'resume', at: until, event: { type: 'RESUME', at: until } };
@@ -55,12 +62,13 @@ export const promotionMachine = setup({
   },
   guards: {
     enoughWaiting: ({ context, event }) => context.campaigns.length > 0 && (event.type === 'WAITING' ? event.total : context.waiting) >= context.threshold,
+    coolingDown: ({ context }) => context.cooldownUntil !== null,
   },
 }).createMachine({
   id: 'promotion',
-  context: ({ input }) => ({ ...input, waiting: 0, waitingServices: [], last: null }),
+  context: ({ input }) => ({ ...input, waiting: 0, waitingServices: [], last: null, cooldownUntil: null }),
   initial: 'idle',
-  on: { PAUSE: { target: '.paused', actions: ['unscheduleCooldown', 'scheduleResume'] } },
+  on: { PAUSE: { target: '.paused', actions: 'scheduleResume' } },
   states: {
     idle: {
       on: { WAITING: [{ guard: 'enoughWaiting', target: 'cooling', actions: ['remember', 'promote', 'advance', 'scheduleCooldown'] }, { actions: 'remember' }] },
@@ -68,16 +76,22 @@ export const promotionMachine = setup({
     cooling: {
       on: {
         WAITING: { actions: 'remember' },
-        COOLDOWN_OVER: [{ guard: 'enoughWaiting', target: 'cooling', reenter: true, actions: ['promote', 'advance', 'scheduleCooldown'] }, { target: 'idle' }],
+        COOLDOWN_OVER: [
+          { guard: 'enoughWaiting', target: 'cooling', reenter: true, actions: ['cooldownOver', 'promote', 'advance', 'scheduleCooldown'] },
+          { target: 'idle', actions: 'cooldownOver' },
+        ],
       },
     },
     paused: {
       on: {
         WAITING: { actions: 'remember' },
-        RESUME: [{ guard: 'enoughWaiting', target: 'cooling', actions: ['promote', 'advance', 'scheduleCooldown'] }, { target: 'idle' }],
+        COOLDOWN_OVER: { actions: 'cooldownOver' },
+        // The cooldown keeps running through a pause: a short pause does not bring the next round forward.
+        RESUME: [{ guard: 'coolingDown', target: 'cooling' }, { guard: 'enoughWaiting', target: 'cooling', actions: ['promote', 'advance', 'scheduleCooldown'] }, { target: 'idle' }],
       },
     },
   },
 });
 
-export const promotionFlow: FlowDef = { name: 'promotion', version: 1, machine: promotionMachine };
+/** v2: the cooldown runs through a pause (`cooldownUntil`). */
+export const promotionFlow: FlowDef = { name: 'promotion', version: 2, machine: promotionMachine };

@@ -75,4 +75,9 @@ export const unattendedPostMachine = setup({
   },
 });
 
-export const unattendedPostFlow: FlowDef = { name: 'unattended-post', version: 1, machine: unattendedPostMachine };
+export const unattendedPostFlow: FlowDef = {
+  name: 'unattended-post',
+  version: 1,
+  machine: unattendedPostMachine,
+  alertOf: (actor) => ({ alert: 'post-unattended', subject: actor.slice('unattended-post:'.length) }),
+};
