@@ -46,8 +46,12 @@ describe('a branch day against the real hub', () => {
     }, 3000, 'a task-failed alert for every failed task');
 
     const metrics = await fetch(`${hub.httpUrl}/metrics`).then((r) => r.text());
-    expect(metrics).not.toMatch(/^hub_mqtt_rejected_total\{/m);
-    expect(fleet.all.flatMap((d) => d.received.filter((m) => m.topic.endsWith('/error')))).toEqual([]);
+    // The only refusal a well-behaved device can earn: an ack that crossed the hub's timeout and `cancel` on the wire
+    // (on a loaded machine a 5 s ack timeout is 83 real ms here). Anything else is a protocol disagreement.
+    const errors = fleet.all.flatMap((d) => d.received.filter((m) => m.topic.endsWith('/error')).map((m) => m.payload));
+    const timedOut = tasks.flatMap((t) => t.history.filter((h) => /did not accept within/.test(h.cause)).map(() => t.id));
+    for (const e of errors) expect(e).toMatchObject({ code: 'not-task-holder', detail: expect.stringMatching(new RegExp(`^task (${timedOut.join('|') || '-'}) `)) });
+    expect(metrics.match(/^hub_mqtt_rejected_total\{.*reason="(?!not-task-holder)/m)).toBeNull();
     // Counters serve in real service times: the hub learns from every one of them (it ignores durations no counter could take).
     expect(day.served).toBeGreaterThan(0);
     const queues = hub.running.app.get(Branches).get('br-1').model.queues();
