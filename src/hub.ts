@@ -1,7 +1,11 @@
 import 'reflect-metadata';
 import { ConsoleLogger, type INestApplication, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { existsSync } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { AppModule, clockFor } from './app.module.js';
 import { BrokerService } from './broker/broker.service.js';
 import { BrokerTransport } from './broker/broker.transport.js';
@@ -30,11 +34,12 @@ export async function startHub(config: HubConfig, opts: { logLevel?: LogLevel | 
   const logger = new ConsoleLogger({ json: opts.json, logLevels: level === 'silent' ? [] : LEVELS.slice(0, LEVELS.indexOf(level) + 1) });
   const dataSource = await openDatabase(config.server);
   const clock = clockFor(config.server);
-  const app = await NestFactory.create(AppModule.forRoot(config, dataSource, clock), { logger, abortOnError: false }).catch(async (e: unknown) => {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, dataSource, clock), { logger, abortOnError: false }).catch(async (e: unknown) => {
     await dataSource.destroy();
     throw e;
   });
   try {
+    serveTabletPage(app, logger);
     app.connectMicroservice({ strategy: app.get(BrokerTransport) }, { inheritAppConfig: true });
     await app.startAllMicroservices();
     await app.init();
@@ -47,6 +52,33 @@ export async function startHub(config: HubConfig, opts: { logLevel?: LogLevel | 
     await app.close().catch(() => undefined);
     throw e;
   }
+}
+
+/** The tablet page as `npm run build` leaves it (vite → dist/web), found from the package root whether the hub runs built or from source. */
+export const WEB_ROOT = join(packageRoot(dirname(fileURLToPath(import.meta.url))), 'dist', 'web');
+
+function packageRoot(dir: string): string {
+  return existsSync(join(dir, 'package.json')) || dirname(dir) === dir ? dir : packageRoot(dirname(dir));
+}
+
+/**
+ * The page at `/` (index.html) and its hashed assets, by Express's static middleware (built into
+ * platform-express; registered before `init` so it sits ahead of Nest's 404 handler). It answers only for
+ * files that exist in dist/web and passes everything else on, so `/api`, `/metrics`, `/socket.io` and
+ * `/mqtt` are never shadowed.
+ */
+function serveTabletPage(app: NestExpressApplication, logger: ConsoleLogger): void {
+  if (!existsSync(join(WEB_ROOT, 'index.html'))) {
+    logger.warn(`no tablet page in ${WEB_ROOT} (npm run build makes it): / answers 404`, 'Hub');
+    return;
+  }
+  app.useStaticAssets(WEB_ROOT, {
+    index: 'index.html',
+    redirect: false,
+    // Vite's file names carry a content hash: cache them for good, but always revalidate the page itself.
+    setHeaders: (res: { setHeader(name: string, value: string): void }, path: string) =>
+      res.setHeader('Cache-Control', path.startsWith(join(WEB_ROOT, 'assets')) ? 'public, max-age=31536000, immutable' : 'no-cache'),
+  });
 }
 
 /** The app is initialised; listening on the raw server keeps a taken port to our one line (Nest would log it too). */
