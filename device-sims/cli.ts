@@ -1,57 +1,101 @@
 #!/usr/bin/env node
+import { SingleBar } from 'cli-progress';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../src/config/load-config.js';
-import { connectFleet } from './fleet.js';
-import { branchDay } from './scenarios/branch-day.js';
+import type { Clock } from '../src/clock/clock.js';
+import { outcomes, type Outcomes } from './day/outcomes.js';
+import { chartSvg, table } from './day/report.js';
+import { runDay, type RunOptions } from './day/run.js';
+import { loadScenario, minuteOf, type Scenario } from './day/scenario.js';
 
-const USAGE = `branch-hub device simulators
-usage: node dist/device-sims/cli.js [--url mqtt://localhost:1883] [--config config/hub.yaml]
-         [--scale 10] [--arrivals 120] [--minutes 0] [--seed 1] [--quiet]
-Connects every device of the config with its real credentials and plays a branch day:
-arrivals (--arrivals per hub hour), tickets, counters, occupancy; robots and screens obey commands.
-The devices run on the hub's clock: it starts at the hub's time (read from their presence) and runs
---scale times faster than real time (alias --speed; default: the hub's own, HUB_TIME_SCALE or the
-config's server.timeScale, else 1).
---minutes is the length of the day in hub minutes; 0 runs until Ctrl-C.`;
+const USAGE = `branch-hub branch-day simulator
+usage: npm run sims -- [--scenario peak-day] [--compare | --baseline] [--scale 60] [--from HH:MM] [--to HH:MM]
+                      [--url mqtt://host:1883 --http http://host:3000 [--login user:password]] [--out reports] [--quiet]
+Plays a scenario's branch day (device-sims/scenarios/<name>.yaml, or a file path): customers, tickets,
+counters, cameras, robots, screens and kiosks, all through MQTT on the hub's clock.
+  --scenario  normal-weekday | peak-day | device-failure | crowding | a .yaml file (default normal-weekday)
+  --compare   plays the day twice, each against a hub of its own: coordinating, then only observing
+              (rules.autoDispatch: false, the no-coordination baseline), and reports them side by side
+  --baseline  only the baseline run
+  --scale     hub and devices run this many times real time (default 60: an 8-hour day in 8 minutes)
+  --from/--to only part of the day
+  --url       play against a running hub (its config must be the scenario's; its own time scale is given
+              with --scale) instead of starting one; --http is its HTTP address, for its alerts
+  --out       where the report goes: <scenario>.json (outcomes and every customer) and <scenario>.svg (hourly chart)`;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values: v } = parseArgs({
     options: {
-      url: { type: 'string', default: process.env.SIM_URL ?? `mqtt://localhost:${process.env.HUB_MQTT_PORT ?? 1883}` },
-      config: { type: 'string', default: process.env.HUB_CONFIG ?? 'config/hub.yaml' },
-      scale: { type: 'string' },
-      speed: { type: 'string' },
-      arrivals: { type: 'string', default: '120' },
-      minutes: { type: 'string', default: '0' },
-      seed: { type: 'string', default: '1' },
+      scenario: { type: 'string', default: 'normal-weekday' },
+      compare: { type: 'boolean', default: false },
+      baseline: { type: 'boolean', default: false },
+      scale: { type: 'string', default: process.env.HUB_TIME_SCALE ?? '60' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      url: { type: 'string' },
+      http: { type: 'string' },
+      login: { type: 'string' },
+      out: { type: 'string', default: 'reports' },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
-  if (values.help) return console.log(USAGE);
-  // The hub's own time scale, resolved as the hub resolves it: HUB_TIME_SCALE over the file's server.timeScale.
-  const config = loadConfig({ HUB_CONFIG: values.config, HUB_TIME_SCALE: process.env.HUB_TIME_SCALE });
-  const scale = Number(values.scale ?? values.speed ?? config.server.timeScale);
-  const fleet = await connectFleet(config, { url: values.url!, scale, profile: { seed: Number(values.seed) } });
-  console.log(`device-sims: ${fleet.all.length} devices connected to ${values.url}, hub time ${new Date(fleet.clock.now()).toISOString()} at ${scale}×`);
-  // The first Ctrl-C ends the day (results are printed), a second one kills the process.
+  if (v.help) return console.log(USAGE);
+  const scenario = loadScenario(v.scenario!);
+  const scale = Number(v.scale);
+  if (!(scale > 0)) throw new Error(`--scale must be a number > 0, not "${v.scale}"`);
+  if (v.url && (v.compare || v.baseline)) throw new Error('--compare and --baseline start hubs of their own: leave out --url');
+  if (v.url && !v.http) throw new Error('--url needs --http (the HTTP address of the hub, for its alerts)');
+  const [username, password] = v.login?.split(':') ?? [];
+  const base: Omit<RunOptions, 'coordinated'> = {
+    scenario,
+    scale,
+    from: v.from,
+    to: v.to,
+    ...(v.url ? { hub: { mqttUrl: v.url, httpUrl: v.http! } } : {}),
+    ...(username ? { login: { username, password: password ?? '' } } : {}),
+  };
   const stopped = new AbortController();
   process.once('SIGINT', () => stopped.abort());
   process.once('SIGTERM', () => stopped.abort());
-  const results = await Promise.all(
-    config.branches.map((branch) =>
-      branchDay(branch, fleet, {
-        arrivalsPerHour: Number(values.arrivals),
-        durationMs: Number(values.minutes) * 60_000,
-        signal: stopped.signal,
-        seed: Number(values.seed),
-        log: values.quiet ? undefined : (line) => console.log(`[${branch.id}] ${line}`),
-      }),
-    ),
-  );
-  console.log(`device-sims: done: ${JSON.stringify(results)}`);
-  await fleet.disconnect();
+  const modes = v.compare ? [true, false] : [!v.baseline];
+  const runs: Outcomes[] = [];
+  const records = [];
+  for (const coordinated of modes) {
+    if (stopped.signal.aborted) break;
+    const bar = v.quiet ? undefined : progress(scenario, v.from, v.to, coordinated);
+    const record = await runDay({ ...base, coordinated, signal: stopped.signal, onStart: bar?.start }).finally(() => bar?.stop());
+    records.push(record);
+    runs.push(outcomes(record));
+  }
+  console.log(table(runs));
+  mkdirSync(v.out!, { recursive: true });
+  writeFileSync(join(v.out!, `${scenario.name}.json`), JSON.stringify({ outcomes: runs, runs: records }, null, 1));
+  writeFileSync(join(v.out!, `${scenario.name}.svg`), chartSvg(runs));
+  console.log(`report: ${join(v.out!, `${scenario.name}.json`)}, chart: ${join(v.out!, `${scenario.name}.svg`)}`);
   process.exit(0);
+}
+
+/** A progress bar over the played minutes of the day, redrawn twice a second from the day's clock. */
+function progress(s: Scenario, from: string | undefined, to: string | undefined, coordinated: boolean) {
+  const first = minuteOf(from ?? s.open);
+  const minutes = minuteOf(to ?? s.close) - first;
+  const bar = new SingleBar({ format: `${coordinated ? 'with hub ' : 'baseline '} {bar} {time} {percentage}%`, hideCursor: true });
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    start: (clock: Clock) => {
+      const t0 = clock.now();
+      const at = () => Math.min(minutes, Math.floor((clock.now() - t0) / 60_000));
+      const time = () => `${String(Math.floor((first + at()) / 60)).padStart(2, '0')}:${String((first + at()) % 60).padStart(2, '0')}`;
+      bar.start(minutes, 0, { time: time() });
+      timer = setInterval(() => bar.update(at(), { time: time() }), 500);
+    },
+    stop: () => {
+      clearInterval(timer);
+      bar.stop();
+    },
+  };
 }
 
 main().catch((e: unknown) => {

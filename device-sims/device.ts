@@ -41,6 +41,8 @@ export class SimDevice {
   /** Everything the hub sent on `cmd` and `error`, newest last: what tests assert on. */
   readonly received: Received[] = [];
   private readonly waiters = new Set<(m: Received) => void>();
+  /** How it last connected, its clock settled: `reconnect` comes back the same way. */
+  private connectedWith: ConnectOptions | undefined;
 
   constructor(readonly identity: DeviceIdentity) {}
 
@@ -57,12 +59,15 @@ export class SimDevice {
       connectTimeout: 5000,
       ...opts.mqtt,
     });
+    // As the hub's side does: small packets go out at once (MQTT.js leaves Nagle on).
+    (this.client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
     try {
       this.clock = typeof opts.clock === 'function' ? await opts.clock(this) : (opts.clock ?? new ScaledClock());
     } catch (e) {
       this.client.end(true);
       throw e;
     }
+    this.connectedWith = { ...opts, clock: this.clock };
     this.client.on('message', (topic, payload) => this.onMessage(topic, payload));
     await this.client.subscribeAsync([this.topic('cmd'), this.topic('error')], { qos: 1 });
     await this.onConnected();
@@ -99,6 +104,16 @@ export class SimDevice {
       }, opts.timeoutMs ?? 5000);
       this.waiters.add(waiter);
     });
+  }
+
+  /** Connects again as it last did (after `kill`, say): a device back from a power cut. */
+  async reconnect(): Promise<this> {
+    if (!this.connectedWith) throw new Error(`${this.id}: never connected`);
+    return this.connect(this.connectedWith);
+  }
+
+  get online(): boolean {
+    return this.client?.connected ?? false;
   }
 
   async disconnect(): Promise<void> {

@@ -2,6 +2,7 @@ import { ScaledClock, type Clock } from '../src/clock/clock.js';
 import type { HubConfig } from '../src/config/config.schema.js';
 import { hubClock } from './clock-sync.js';
 import type { ConnectOptions, DeviceIdentity, SimDevice } from './device.js';
+import { KioskSim } from './kiosk.js';
 import { QueueSim } from './queue.js';
 import { SensorSim } from './sensor.js';
 import { WorkerSim, type ProfileOverride } from './worker.js';
@@ -33,6 +34,7 @@ export interface FleetOptions extends Omit<ConnectOptions, 'clock'> {
 export function simFor(identity: DeviceIdentity, profile: ProfileOverride = {}): SimDevice {
   if (identity.kind === 'sensor') return new SensorSim(identity);
   if (identity.kind === 'queue') return new QueueSim(identity);
+  if (identity.kind === 'kiosk') return new KioskSim(identity, profile);
   return new WorkerSim(identity, profile);
 }
 

@@ -14,6 +14,11 @@ export class SensorSim extends SimDevice {
     return this.publish('occupancy', { zone, count });
   }
 
+  /** One anonymous person entering or leaving a zone (`outside`: the branch). */
+  track(t: { track: string; zone: string; event: 'enter' | 'exit' }): Promise<void> {
+    return this.publish('track', t);
+  }
+
   post(post: string, staffed: boolean): Promise<void> {
     return this.publish('post', { post, staffed });
   }

@@ -18,8 +18,8 @@ export interface WorkProfile {
   /** Never answers commands: a hung app, for ack-timeout tests. */
   mute: boolean;
   seed: number;
-  /** Battery % a robot loses per task. */
-  drainPerTask: number;
+  /** Battery % a robot loses per hour of work (walking, talking); a service robot works about 8 hours on a charge. */
+  drainPerWorkHour: number;
 }
 
 /** What a caller may override: any field, and any task type's work time. */
@@ -33,7 +33,7 @@ export const ROBOT_PROFILE: WorkProfile = {
   failRate: 0.02,
   mute: false,
   seed: 1,
-  drainPerTask: 0.5,
+  drainPerWorkHour: 12,
 };
 
 export const SCREEN_PROFILE: WorkProfile = {
@@ -44,7 +44,7 @@ export const SCREEN_PROFILE: WorkProfile = {
   failRate: 0.005,
   mute: false,
   seed: 1,
-  drainPerTask: 0,
+  drainPerWorkHour: 0,
 };
 
 /**
@@ -54,11 +54,15 @@ export const SCREEN_PROFILE: WorkProfile = {
 export class WorkerSim extends SimDevice {
   readonly profile: WorkProfile;
   private readonly random: Random;
-  private current: { cmd: TaskCommand; timers: TimerHandle[] } | null = null;
+  private current: { cmd: TaskCommand; timers: TimerHandle[]; since: number } | null = null;
   status: DeviceStatus = 'idle';
   battery: number | undefined;
   /** Task ids this device finished, in order. */
   readonly completed: string[] = [];
+  /** Every status it reported, with when (its clock): what utilisation is computed from. */
+  readonly statusLog: { at: number; status: DeviceStatus }[] = [];
+  /** Told when a task's work starts (`started` acked) and when it ends (done, failed or cancelled): customers react to it. */
+  onWork: ((cmd: TaskCommand, phase: 'started' | 'ended') => void) | undefined;
 
   constructor(identity: DeviceIdentity, profile: ProfileOverride = {}) {
     super(identity);
@@ -75,6 +79,7 @@ export class WorkerSim extends SimDevice {
   /** Reports a status (and zone/battery) on the `state` topic. */
   async report(status: DeviceStatus = this.status): Promise<void> {
     this.status = status;
+    this.statusLog.push({ at: this.clock.now(), status });
     await this.publish('state', {
       status,
       ...(this.identity.zone ? { zone: this.identity.zone } : {}),
@@ -94,10 +99,11 @@ export class WorkerSim extends SimDevice {
     if (cmd.type === 'cancel') return this.cancel(String(cmd.taskId));
     if (this.profile.mute) return;
     const task = cmd as unknown as TaskCommand;
+    if (this.status === 'fault') return this.later(this.profile.acceptMs, () => this.ack(task.taskId, 'rejected', 'fault'));
     if (this.current) return this.later(this.profile.acceptMs, () => this.ack(task.taskId, 'rejected', `busy with ${this.current?.cmd.taskId}`));
     if (Date.parse(task.expiresAt) < this.clock.now()) return this.ack(task.taskId, 'rejected', 'expired');
     if (this.random.chance(this.profile.rejectRate)) return this.later(this.profile.acceptMs, () => this.ack(task.taskId, 'rejected', 'path blocked'));
-    const job = { cmd: task, timers: [] as TimerHandle[] };
+    const job = { cmd: task, timers: [] as TimerHandle[], since: this.clock.now() };
     this.current = job;
     const step = (range: Range, fn: () => Promise<void>) => new Promise<void>((resolve) => job.timers.push(this.clock.setTimeout(() => fn().then(resolve, resolve), this.random.between(...range))));
     await step(this.profile.acceptMs, async () => {
@@ -105,12 +111,16 @@ export class WorkerSim extends SimDevice {
       await this.report('busy');
     });
     if (this.current !== job) return;
-    await step(this.profile.startMs, () => this.ack(task.taskId, 'started'));
+    await step(this.profile.startMs, async () => {
+      await this.ack(task.taskId, 'started');
+      if (this.current === job) this.onWork?.(task, 'started');
+    });
     if (this.current !== job) return;
     await step(this.profile.workMs[task.type] ?? this.profile.workMs.default, async () => {
       if (this.current !== job) return;
       this.current = null;
-      if (this.battery !== undefined) this.battery = Math.max(0, this.battery - this.profile.drainPerTask);
+      this.onWork?.(task, 'ended');
+      if (this.battery !== undefined) this.battery = Math.max(0, this.battery - ((this.clock.now() - job.since) / 3600_000) * this.profile.drainPerWorkHour);
       if (this.random.chance(this.profile.failRate)) await this.ack(task.taskId, 'failed', 'customer walked away');
       else {
         this.completed.push(task.taskId);
@@ -123,6 +133,7 @@ export class WorkerSim extends SimDevice {
   private async cancel(taskId: string): Promise<void> {
     if (this.current?.cmd.taskId !== taskId) return;
     this.clearTimers();
+    this.onWork?.(this.current.cmd, 'ended');
     this.current = null;
     await this.report('idle');
   }
@@ -142,7 +153,10 @@ export class WorkerSim extends SimDevice {
 
   override kill(): void {
     this.clearTimers();
+    if (this.current) this.onWork?.(this.current.cmd, 'ended');
     this.current = null;
+    // What it says when it comes back (`reconnect`): a rebooted device is idle.
+    this.status = 'idle';
     super.kill();
   }
 }

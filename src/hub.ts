@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { ConsoleLogger, type INestApplication, type LogLevel } from '@nestjs/common';
+import type { ConsoleLogger, INestApplication, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { existsSync } from 'node:fs';
@@ -12,6 +12,8 @@ import { BrokerTransport } from './broker/broker.transport.js';
 import type { Clock } from './clock/clock.js';
 import type { HubConfig } from './config/config.schema.js';
 import { StartupError } from './config/load-config.js';
+import { HubLogger } from './observability/hub-logger.js';
+import { packageRoot } from './package-root.js';
 import { openDatabase } from './persistence/data-source.js';
 
 export interface RunningHub {
@@ -31,7 +33,7 @@ export const isLogLevel = (s: string): s is (typeof LOG_LEVELS)[number] => (LOG_
 /** Starts a hub: database and migrations, broker, MQTT on TCP, then HTTP (REST, Socket.IO, MQTT over WebSocket). */
 export async function startHub(config: HubConfig, opts: { logLevel?: LogLevel | 'silent'; json?: boolean } = {}): Promise<RunningHub> {
   const level = opts.logLevel ?? 'log';
-  const logger = new ConsoleLogger({ json: opts.json, logLevels: level === 'silent' ? [] : LEVELS.slice(0, LEVELS.indexOf(level) + 1) });
+  const logger = new HubLogger({ json: opts.json, logLevels: level === 'silent' ? [] : LEVELS.slice(0, LEVELS.indexOf(level) + 1) });
   const dataSource = await openDatabase(config.server);
   const clock = clockFor(config.server);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, dataSource, clock), { logger, abortOnError: false }).catch(async (e: unknown) => {
@@ -56,10 +58,6 @@ export async function startHub(config: HubConfig, opts: { logLevel?: LogLevel | 
 
 /** The tablet page as `npm run build` leaves it (vite → dist/web), found from the package root whether the hub runs built or from source. */
 export const WEB_ROOT = join(packageRoot(dirname(fileURLToPath(import.meta.url))), 'dist', 'web');
-
-function packageRoot(dir: string): string {
-  return existsSync(join(dir, 'package.json')) || dirname(dir) === dir ? dir : packageRoot(dirname(dir));
-}
 
 /**
  * The page at `/` (index.html) and its hashed assets, by Express's static middleware (built into

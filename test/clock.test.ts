@@ -6,7 +6,7 @@ import { connectFleet } from '../device-sims/fleet.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { eventually } from './support/hub.js';
 import { FAST } from './support/fleet.js';
-import { startHubProcess, type HubProcess } from './support/process.js';
+import { startHubProcess, type HubProcess } from '../device-sims/hub-process.js';
 
 /** The demo config with some rules changed (YAML under the demo branch's `rules:`). */
 function demoWith(dir: string, rules: string): string {

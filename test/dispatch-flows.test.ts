@@ -34,12 +34,13 @@ describe('flows that dispatch work', () => {
       await qms.issue('card');
       await hub.settle();
       expect(await tasksOf(hub, 'flow:diversion')).toEqual([]);
-      await qms.issue('card');
+      const second = await qms.issue('card');
       const notice = await fleet.workers.get('screen-2')!.waitFor(cmds('display'));
       expect(notice.payload.params).toMatchObject({ view: 'notice', content: { service: 'card', toZone: 'self-service' } });
       const guides = () => [...fleet.workers.values()].flatMap((w) => w.received.filter(cmds('guide')));
       await eventually(() => guides().length === 1, 3000, 'a guide to the kiosk');
-      expect(guides()[0].payload.params).toEqual({ toZone: 'self-service', service: 'card' });
+      // The counter reaches the first ticket within 15 min (8 min each), not the second: its holder is guided.
+      expect(guides()[0].payload.params).toEqual({ toZone: 'self-service', service: 'card', ticket: second });
       // Each new card ticket while diverting gets its own guide.
       const third = await qms.issue('card');
       await eventually(() => guides().some((g) => g.payload.params && (g.payload.params as { ticket?: string }).ticket === third), 3000, 'a guide for the new ticket');

@@ -7,7 +7,7 @@ import { FAST } from './support/fleet.js';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { failedStart, startHubProcess } from './support/process.js';
+import { failedStart, startHubProcess } from '../device-sims/hub-process.js';
 
 /** The hub as branch IT runs it: `node dist/src/main.js` with HUB_* env. */
 describe('the hub process', () => {
@@ -40,26 +40,29 @@ describe('the hub process', () => {
     robot.end(true);
   });
 
-  it('plays a branch day with the simulator CLI against the demo hub: every device connects, arrivals are greeted', async () => {
-    // Hub and simulators on one clock at 60×: the CLI takes the scale from HUB_TIME_SCALE and syncs to the hub's time.
+  it('plays a scenario with the simulator CLI against the demo hub: every device connects, arrivals are greeted, a report is written', async () => {
+    // Hub and simulators on one clock at 60×: the CLI's --scale is the hub's, and its devices sync to the hub's time.
     const hub = await startHubProcess({ HUB_CONFIG: 'config/hub.yaml', HUB_DATA_DIR: dir, HUB_TIME_SCALE: '60' });
     try {
-      const sims = spawn(process.execPath, ['dist/device-sims/cli.js', '--url', `mqtt://127.0.0.1:${hub.mqttPort}`, '--arrivals', '360', '--minutes', '6', '--seed', '7'], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, HUB_TIME_SCALE: '60' },
-      });
+      const base = `http://127.0.0.1:${hub.httpPort}`;
+      const args = ['--scenario', 'peak-day', '--from', '10:00', '--to', '10:06', '--scale', '60', '--url', `mqtt://127.0.0.1:${hub.mqttPort}`, '--http', base, '--out', join(dir, 'reports'), '--quiet'];
+      const sims = spawn(process.execPath, ['dist/device-sims/cli.js', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       sims.stdout!.on('data', (d) => (out += d));
       sims.stderr!.on('data', (d) => (out += d));
       const code = await new Promise((r) => sims.once('exit', r));
-      expect(out).toContain('device-sims: 10 devices connected');
-      expect(code).toBe(0);
-      const base = `http://127.0.0.1:${hub.httpPort}`;
+      expect({ code, out }).toMatchObject({ code: 0, out: expect.stringContaining('greeted by a robot ≤ 10 s') });
+      const report = JSON.parse(readFileSync(join(dir, 'reports', 'peak-day.json'), 'utf8')) as { outcomes: { arrivals: number; coordinated: boolean }[] };
+      expect(report.outcomes[0]).toMatchObject({ coordinated: true, arrivals: expect.any(Number) });
+      expect(readFileSync(join(dir, 'reports', 'peak-day.svg'), 'utf8')).toMatch(/^<svg/);
       const { token } = (await (await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'lobby', password: 'lobby-demo' }) })).json()) as { token: string };
       const tasks = (await (await fetch(`${base}/api/branches/sh-lujiazui/tasks`, { headers: { authorization: `Bearer ${token}` } })).json()) as { type: string; origin: string }[];
       expect(tasks.filter((t) => t.type === 'greet' && t.origin === 'flow:greeting').length).toBeGreaterThan(0);
+      const devices = (await (await fetch(`${base}/api/branches/sh-lujiazui/devices`, { headers: { authorization: `Bearer ${token}` } })).json()) as { id: string; lastSeen: string | null }[];
+      expect(devices.filter((d) => d.lastSeen === null)).toEqual([]); // all ten came (and went with the day)
+      expect(devices).toHaveLength(10);
       const metrics = await (await fetch(`${base}/metrics`)).text();
-      for (const kind of ['state', 'footfall', 'queue', 'ack']) expect(metrics).toMatch(new RegExp(`hub_mqtt_messages_in_total\\{kind="${kind}"\\} [1-9]`));
+      for (const kind of ['state', 'footfall', 'occupancy', 'track', 'queue', 'ack']) expect(metrics).toMatch(new RegExp(`hub_mqtt_messages_in_total\\{kind="${kind}"\\} [1-9]`));
     } finally {
       hub.child.kill('SIGTERM');
       await hub.exited();

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { CLOCK, isoOf, type Clock } from '../clock/clock.js';
 import { HUB_CONFIG } from '../config/config.module.js';
@@ -22,6 +22,7 @@ const escalateKey = (alertId: string) => `alert:${alertId}:escalate`;
  */
 @Injectable()
 export class AlertsService {
+  private readonly logger = new Logger('Alerts');
   private readonly escalateMs: Map<string, number>;
 
   constructor(
@@ -61,6 +62,7 @@ export class AlertsService {
     if (raised) {
       if (escalation) this.scheduler.applied({ set: [escalation], clear: [] });
       this.metrics.alertsRaised.inc({ type: e.type });
+      this.logger.log(`${alert.branchId}: ${alert.level} ${alert.type} raised: ${alert.message}`);
       await this.changed(alert);
     }
     return alert;
@@ -70,6 +72,7 @@ export class AlertsService {
     const cleared = await this.repo.clear(branchId, type, subject, isoOf(this.clock));
     if (!cleared) return;
     await this.scheduler.cancel(escalateKey(cleared.id));
+    this.logger.log(`${branchId}: ${type} ${subject} cleared`);
     await this.changed(cleared);
   }
 
@@ -79,6 +82,7 @@ export class AlertsService {
     if (found.ackedAt) return found;
     const acked = (await this.repo.acknowledge(id, by, isoOf(this.clock), (EVENT_ALERTS as readonly string[]).includes(found.type)))!;
     await this.scheduler.cancel(escalateKey(id));
+    this.logger.log(`${acked.branchId}: ${acked.type} ${acked.subject} acknowledged by ${by}`);
     await this.changed(acked);
     return acked;
   }
@@ -90,6 +94,7 @@ export class AlertsService {
     const alert = await this.repo.escalate(id, new Date(now).toISOString(), (level, branchId) => (next = this.escalation(id, branchId, level, now)));
     if (!alert) return;
     if (next) this.scheduler.applied({ set: [next], clear: [] });
+    this.logger.log(`${alert.branchId}: ${alert.type} ${alert.subject} escalated to ${alert.level}: nobody acknowledged it`);
     await this.changed(alert);
   }
 

@@ -136,14 +136,16 @@ export class BranchFlows {
 
   /** Diversion hears each kiosk-capable service's estimate, and each new ticket while it diverts. */
   private async estimates(at: number, issued?: { service: string; ticket: string }): Promise<void> {
+    const threshold = this.branch.rules.divertWhenWaitMin;
     for (const s of this.branch.services.filter((x) => x.kiosk)) {
       const q = this.model.services.get(s.id)!;
-      const kiosk = this.p.devices.list(this.branch.id).find((d) => d.kind === 'kiosk' && d.online && d.status === 'idle' && d.services.includes(s.id));
+      const kiosks = this.p.devices.list(this.branch.id).filter((d) => d.kind === 'kiosk' && d.online && d.status === 'idle' && d.services.includes(s.id));
       const key = `diversion:${s.id}`;
-      const input = { service: s.id, thresholdMin: this.branch.rules.divertWhenWaitMin };
-      // The new ticket first: one that arrives as the wait crosses the threshold starts the diversion, and is guided by it.
+      const input = { service: s.id, thresholdMin: threshold };
+      // The new ticket first: one that arrives while diverting is guided; one that makes the wait cross the threshold is among the excess.
       if (issued?.service === s.id) await this.host.sendIfExists(key, diversionFlow, { type: 'TICKET', ticket: issued.ticket, at });
-      await this.host.send(key, diversionFlow, input, { type: 'ESTIMATE', waitMin: q.estimatedWaitMin, kioskZone: kiosk?.zone ?? null, at });
+      const waitMin = q.estimatedWaitMin;
+      await this.host.send(key, diversionFlow, input, { type: 'ESTIMATE', waitMin, kioskZone: kiosks[0]?.zone ?? null, kiosks: kiosks.length, excess: excessTickets(q.waiting, waitMin, threshold), at });
     }
   }
 
@@ -162,4 +164,17 @@ export class BranchFlows {
     const r = this.branch.rules;
     return { threshold: r.promoteWhenWaiting, cooldownMs: r.promoteCooldownSec * 1000, campaigns: this.branch.campaigns.map((c) => ({ id: c.id, services: c.services })) };
   }
+}
+
+/**
+ * The waiting tickets the counters will not call within `thresholdMin` at the estimated pace (minutes per
+ * ticket = the wait over the number waiting), newest first: they have the longest wait ahead.
+ */
+export function excessTickets(waiting: readonly { ticket: string; issuedAt: string }[], waitMin: number, thresholdMin: number): string[] {
+  if (!waiting.length || waitMin <= thresholdMin) return [];
+  const reached = Math.floor(thresholdMin / (waitMin / waiting.length));
+  return [...waiting]
+    .sort((a, b) => b.issuedAt.localeCompare(a.issuedAt))
+    .slice(0, waiting.length - reached)
+    .map((w) => w.ticket);
 }

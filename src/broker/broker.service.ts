@@ -102,7 +102,8 @@ export class BrokerService implements OnModuleInit, OnApplicationBootstrap, OnMo
 
   /** Listens for MQTT over TCP. Resolves with the bound port (0 picks a free one). */
   listenTcp(port: number, host?: string): Promise<number> {
-    const server = createServer((socket) => this.aedes.handle(socket));
+    // No Nagle: a command or an ack is one small packet, and waiting for the peer's delayed ACK costs up to 40 ms each way.
+    const server = createServer({ noDelay: true }, (socket) => this.aedes.handle(socket));
     this.tcp = server;
     return new Promise((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) =>

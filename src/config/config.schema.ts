@@ -13,6 +13,8 @@ export const RULE_DEFAULTS = {
   alertEscalateMin: 5,
   /** Extension: after a hub restart, a device that was connected before and is not back by then is `device-down`. */
   deviceReturnSec: 60,
+  /** Extension: false = observe only: flows send devices no tasks (alerts and managers' dispatches go on). */
+  autoDispatch: true as boolean,
 } as const;
 
 const id = (max: number) =>
@@ -31,6 +33,7 @@ const rulesSchema = z
     maxAttempts: z.number().int().min(1).max(20),
     alertEscalateMin: positive,
     deviceReturnSec: positive,
+    autoDispatch: z.boolean(),
   })
   .partial()
   .default({})

@@ -73,6 +73,6 @@ export class GreetingFlow {
       },
       { onlyIfFree: true },
     );
-    if (!task) this.logger.log(`arrival at ${input.branchId}/${input.zone}: no robot free and no screen in the zone`);
+    if (!task && this.branch.rules.autoDispatch) this.logger.debug(`arrival at ${input.branchId}/${input.zone}: no robot free and no screen in the zone`);
   }
 }

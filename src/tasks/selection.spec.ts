@@ -93,21 +93,22 @@ describe('selectDevice', () => {
   describe('preference order', () => {
     it('prefers idle over preemptible over busy, even against zone, battery and fairness', () => {
       const devices = [
-        device('busy', { battery: 100 }),
+        device('holding', { battery: 100 }),
         device('reported-busy', { status: 'busy' }),
         device('pre', { battery: 100 }),
         device('idle', { zone: 'lounge', battery: 30 }),
       ];
-      const held = heldBy({ busy: [{ id: 't1', priority: 7 }], pre: [{ id: 't2', priority: 2 }] });
+      const held = heldBy({ holding: [{ id: 't1', priority: 7 }], pre: [{ id: 't2', priority: 2 }] });
       const s = selectDevice(task(), devices, held, at({ idle: 999 }))!;
       expect(s.deviceId).toBe('idle');
       expect(s.decision.rule).toBe('idle before preemptible');
       expect(s.decision.candidates.map((c) => [c.deviceId, c.availability])).toEqual([
         ['idle', 'idle'],
         ['pre', 'preemptible'],
-        ['busy', 'busy'],
         ['reported-busy', 'busy'],
       ]);
+      // Holding work of ours it cannot drop, it would only refuse: not a candidate at all.
+      expect(s.decision.excluded).toContainEqual({ deviceId: 'holding', reason: 'busy with task t1' });
     });
 
     it('names "idle before busy" when no preemptible device exists', () => {
@@ -154,19 +155,19 @@ describe('selectDevice', () => {
       expect(s.preempt).toEqual(lower);
     });
 
-    it('never pre-empts a guide, an announcement or a display, even for a higher-priority greet', () => {
+    it('never pre-empts a guide, an announcement or a display, even for a higher-priority greet: the task waits', () => {
       for (const p of [3, 5, 6]) {
         const held = heldBy({ r: [{ id: 'promo', priority: 2 }, { id: 'work', priority: p }] });
-        const s = selectDevice(task(), [device('r', { status: 'busy' })], held, never)!;
-        expect([s.availability, s.preempt]).toEqual(['busy', []]);
+        expect(selectDevice(task(), [device('r', { status: 'busy' })], held, never)).toBeNull();
       }
     });
 
-    it('treats a device holding an equal-or-higher priority task as busy and pre-empts nothing', () => {
+    it('never sends a task to a device holding an equal-or-higher priority task of ours', () => {
       for (const p of [7, 9]) {
         const held = heldBy({ r: [{ id: 'low', priority: 2 }, { id: 'hi', priority: p }] });
-        const s = selectDevice(task(), [device('r', { status: 'busy' })], held, never)!;
-        expect([s.availability, s.preempt]).toEqual(['busy', []]);
+        expect(selectDevice(task(), [device('r', { status: 'busy' })], held, never)).toBeNull();
+        const other = selectDevice(task(), [device('r', { status: 'busy' }), device('s', { status: 'busy' })], held, never)!;
+        expect([other.deviceId, other.availability]).toEqual(['s', 'busy']);
       }
     });
 

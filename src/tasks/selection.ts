@@ -34,7 +34,9 @@ export function canDo(device: Pick<DeviceView, 'kind' | 'capabilities'>, type: T
 
 /**
  * Picks the device for a task. Excludes offline, faulty, charging, low-battery and already-tried
- * devices; then prefers idle over pre-emptible (holding only lower-priority work) over busy, the
+ * devices, and those holding a task of ours they cannot drop for this one (none left: the task waits
+ * until a device comes free); then prefers idle over pre-emptible (holding only lower-priority work)
+ * over busy (so reported by the device itself, with no task of ours), the
  * task's zone over others, more battery, and — among equals — the device that was given work
  * longest ago, so work spreads over the fleet. Pure: the same inputs give the same answer.
  */
@@ -53,8 +55,13 @@ export function selectDevice(
       continue;
     }
     const tasks = held(d.id);
-    const availability: Availability =
-      tasks.length === 0 ? (d.status === 'busy' ? 'busy' : 'idle') : tasks.every((t) => canPreempt(t, task)) ? 'preemptible' : 'busy';
+    // Work of ours it cannot drop: it would only refuse, so the task waits for a device to come free.
+    const holding = tasks.find((t) => !canPreempt(t, task));
+    if (holding) {
+      excluded.push({ deviceId: d.id, reason: `busy with task ${holding.id}` });
+      continue;
+    }
+    const availability: Availability = tasks.length > 0 ? 'preemptible' : d.status === 'busy' ? 'busy' : 'idle';
     candidates.push({ deviceId: d.id, availability, sameZone: !!task.zone && d.zone === task.zone, battery: d.battery, lastAssignedAt: lastAssignedAt(d.id) });
   }
   if (candidates.length === 0) return null;

@@ -70,9 +70,13 @@ export class TaskBook {
     }
   }
 
-  /** With `onlyIfFree`, the task is created only when a device can take it now (else null): a flow then does something else. */
+  /**
+   * With `onlyIfFree`, the task is created only when a device can take it now (else null): a flow then does
+   * something else. A branch that only observes (`autoDispatch: false`) creates no flow's task (null).
+   */
   async create(req: CreateTask, opts: { onlyIfFree?: boolean } = {}): Promise<Task | null> {
     const params = this.validate(req);
+    if (!this.branch.rules.autoDispatch && req.origin.startsWith('flow:')) return null;
     const zone = this.zoneOf(req, params);
     if (opts.onlyIfFree && !this.freeDevices(req.type).some((d) => req.type !== 'display' || !zone || d.zone === zone)) return null;
     const step = lifecycle.created(
@@ -167,7 +171,7 @@ export class TaskBook {
     if (!choice) {
       if (task.decision?.rule !== 'waiting') {
         await this.apply(lifecycle.waiting(task));
-        this.logger.log(`task ${task.id} (${task.type}) waits: no capable device available`);
+        this.logger.debug(`task ${task.id} (${task.type}) waits: no capable device available`);
       }
       return;
     }
@@ -203,7 +207,10 @@ export class TaskBook {
     else this.open.delete(task.id);
     for (const t of step.transitions) {
       this.p.metrics.tasks.inc({ type: task.type, state: t.toState });
-      this.logger.log(`task ${task.id} ${task.type} ${t.fromState ?? 'new'} → ${t.toState}${t.deviceId ? ` [${t.deviceId}]` : ''}: ${t.cause}`);
+      // Each step for debugging; at the default level, one line per task: its outcome.
+      const line = `${this.branch.id}: ${task.type} task ${task.id.slice(0, 8)} ${t.fromState ?? 'new'} → ${t.toState}${t.deviceId ? ` [${t.deviceId}]` : ''}: ${t.cause}`;
+      if (OPEN_TASK_STATES.includes(t.toState)) this.logger.debug(line);
+      else this.logger.log(line);
     }
     if (step.transitions.length) await this.p.events.emit('taskChanged', { branchId: task.branchId, task: { ...task } });
     for (const effect of step.effects) {

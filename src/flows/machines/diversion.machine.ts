@@ -1,4 +1,4 @@
-import { assign, emit, setup } from 'xstate';
+import { assign, emit, enqueueActions, setup } from 'xstate';
 import type { FlowDef, FlowEffect } from '../flow-host.js';
 
 export interface DiversionInput {
@@ -9,22 +9,32 @@ export interface DiversionInput {
 interface DiversionContext extends DiversionInput {
   /** The zone of an online idle kiosk serving the service, while diverting. */
   kioskZone: string | null;
+  /** Tickets already guided (the latest 100): nobody is asked twice. */
+  guided: string[];
 }
 
 export type DiversionEvent =
-  /** The service's estimated wait and where a free kiosk for it is (null: none), after anything that may change them. */
-  | { type: 'ESTIMATE'; waitMin: number; kioskZone: string | null; at: number }
+  /**
+   * The service's estimated wait, where a free kiosk for it is (null: none) and how many are free, and
+   * the waiting tickets the counters will not reach within the threshold, newest first — after anything
+   * that may change them.
+   */
+  | { type: 'ESTIMATE'; waitMin: number; kioskZone: string | null; kiosks: number; excess: string[]; at: number }
   | { type: 'TICKET'; ticket: string; at: number };
 
 const worth = (c: DiversionContext, e: DiversionEvent) => e.type === 'ESTIMATE' && e.waitMin > c.thresholdMin && e.kioskZone !== null;
+/** Guides per free kiosk when a diversion starts: one customer at it, one walking there. */
+const GUIDES_PER_KIOSK = 2;
+const KEEP_GUIDED = 100;
 
 /**
  * Diversion of one kiosk-capable service (contract section 5): while its estimated wait is over
- * `divertWhenWaitMin` and an online idle kiosk serves it, a robot guides customers to the kiosk's zone and
- * waiting-area screens show a self-service notice. Re-triggering: each new ticket for the service while
- * diverting gets its own guide; estimates while diverting only follow the kiosk (a notice is shown once
- * per diversion); when the wait falls back to the threshold or no kiosk is free, it stops, and a later
- * rise starts a new diversion.
+ * `divertWhenWaitMin` and an online idle kiosk serves it, robots guide customers to the kiosk's zone and
+ * waiting-area screens show a self-service notice. Whom: when a diversion starts, the newest waiting
+ * tickets the counters would not reach within the threshold (they have the longest wait ahead), two per
+ * free kiosk; then each new ticket for the service while it lasts. Every guide names its ticket, and no
+ * ticket is guided twice. Estimates while diverting only follow the kiosk (one notice per diversion);
+ * when the wait falls back to the threshold or no kiosk is free, it stops, and a later rise starts anew.
  */
 export const diversionMachine = setup({
   types: { context: {} as DiversionContext, input: {} as DiversionInput, events: {} as DiversionEvent, emitted: {} as FlowEffect },
@@ -32,13 +42,12 @@ export const diversionMachine = setup({
     followKiosk: assign({ kioskZone: ({ event }) => (event.type === 'ESTIMATE' ? event.kioskZone : null) }),
     forgetKiosk: assign({ kioskZone: null }),
     notice: emit(({ context, event }) => ({ type: 'notice' as const, service: context.service, toZone: context.kioskZone!, at: event.at })),
-    guide: emit(({ context, event }) => ({
-      type: 'guide' as const,
-      service: context.service,
-      toZone: context.kioskZone!,
-      ticket: event.type === 'TICKET' ? event.ticket : undefined,
-      at: event.at,
-    })),
+    guide: enqueueActions(({ context, event, enqueue }) => {
+      const tickets = event.type === 'TICKET' ? [event.ticket] : event.type === 'ESTIMATE' ? event.excess.slice(0, Math.max(1, event.kiosks) * GUIDES_PER_KIOSK) : [];
+      const fresh = tickets.filter((t) => !context.guided.includes(t));
+      for (const ticket of fresh) enqueue.emit({ type: 'guide', service: context.service, toZone: context.kioskZone!, ticket, at: event.at });
+      enqueue.assign({ guided: [...context.guided, ...fresh].slice(-KEEP_GUIDED) });
+    }),
   },
   guards: {
     worthDiverting: ({ context, event }) => worth(context, event),
@@ -46,7 +55,7 @@ export const diversionMachine = setup({
   },
 }).createMachine({
   id: 'diversion',
-  context: ({ input }) => ({ ...input, kioskZone: null }),
+  context: ({ input }) => ({ ...input, kioskZone: null, guided: [] }),
   initial: 'idle',
   states: {
     idle: {
@@ -63,4 +72,5 @@ export const diversionMachine = setup({
   },
 });
 
-export const diversionFlow: FlowDef = { name: 'diversion', version: 1, machine: diversionMachine };
+/** v2: guides name the tickets the counters will not reach in time, and remember whom they asked. */
+export const diversionFlow: FlowDef = { name: 'diversion', version: 2, machine: diversionMachine };

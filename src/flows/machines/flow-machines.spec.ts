@@ -111,19 +111,29 @@ describe('unattended-post machine', () => {
 
 describe('diversion machine', () => {
   const input = { service: 'card', thresholdMin: 15 };
-  const estimate = (waitMin: number, kioskZone: string | null) => ({ type: 'ESTIMATE', waitMin, kioskZone, at: 1 });
+  const estimate = (waitMin: number, kioskZone: string | null, excess: string[] = [], kiosks = 1) => ({ type: 'ESTIMATE', waitMin, kioskZone, kiosks, excess, at: 1 });
+  const guided = (steps: ReturnType<typeof play>) => effectsOf(steps, 'guide').map((g) => (g as { ticket?: string }).ticket);
 
-  it('on every path: guides and notices only go to a free kiosk\'s zone, one notice per diversion', () => {
-    for (const steps of everyPath(diversionMachine, input, [estimate(10, 'self-service'), estimate(20, 'self-service'), estimate(20, null), { type: 'TICKET', ticket: 'A1', at: 2 } as never])) {
+  it('on every path: guides and notices only go to a free kiosk\'s zone, one notice per diversion, no ticket guided twice', () => {
+    for (const steps of everyPath(diversionMachine, input, [estimate(10, 'self-service'), estimate(20, 'self-service', ['A2', 'A1']), estimate(20, null), { type: 'TICKET', ticket: 'A1', at: 2 } as never])) {
       const entered = steps.filter((s, i) => i > 0 && s.state === 'diverting' && steps[i - 1].state === 'idle').length;
       expect(effectsOf(steps, 'notice')).toHaveLength(entered);
       for (const e of [...effectsOf(steps, 'guide'), ...effectsOf(steps, 'notice')]) expect(e).toMatchObject({ toZone: 'self-service', service: 'card' });
+      expect(new Set(guided(steps)).size).toBe(guided(steps).length);
     }
   });
 
   it('guides each new ticket while diverting, none while idle', () => {
-    const steps = play(diversionMachine, input, [{ type: 'TICKET', ticket: 'A1', at: 0 }, estimate(16, 'self-service'), { type: 'TICKET', ticket: 'A2', at: 0 }, estimate(12, 'self-service'), { type: 'TICKET', ticket: 'A3', at: 0 }]);
-    expect(effectsOf(steps, 'guide').map((g) => (g as { ticket?: string }).ticket)).toEqual([undefined, 'A2']);
+    const steps = play(diversionMachine, input, [{ type: 'TICKET', ticket: 'A1', at: 0 }, estimate(16, 'self-service', ['A1']), { type: 'TICKET', ticket: 'A2', at: 0 }, estimate(12, 'self-service'), { type: 'TICKET', ticket: 'A3', at: 0 }]);
+    expect(guided(steps)).toEqual(['A1', 'A2']);
+  });
+
+  it('starting, guides the tickets the counters will not reach in time, newest first, two per free kiosk', () => {
+    const steps = play(diversionMachine, input, [estimate(40, 'self-service', ['A5', 'A4', 'A3', 'A2', 'A1'], 1)]);
+    expect(guided(steps)).toEqual(['A5', 'A4']);
+    const two = play(diversionMachine, input, [estimate(40, 'self-service', ['A5', 'A4', 'A3', 'A2', 'A1'], 2), estimate(10, 'self-service'), estimate(40, 'self-service', ['A6', 'A5', 'A4', 'A3'], 2)]);
+    // The second diversion skips the tickets the first one already asked.
+    expect(guided(two)).toEqual(['A5', 'A4', 'A3', 'A2', 'A6']);
   });
 });
 

@@ -1,7 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../src/package-root.js';
 
-const MAIN = 'dist/src/main.js';
+/** The built hub, `npm start`'s entry point. */
+const MAIN = join(packageRoot(import.meta.dirname), 'dist', 'src', 'main.js');
 
 export interface HubProcess {
   child: ChildProcess;
@@ -12,7 +15,7 @@ export interface HubProcess {
   exited: () => Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Runs the built hub (`npm start`'s command) as a child process; ports 0 unless env says otherwise. */
+/** Runs the built hub (`npm start`'s command) as a child process, for tests and the day simulator; ports 0 unless env says otherwise. */
 export function spawnHub(env: Record<string, string>): ChildProcess {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (npm test does)`);
   return spawn(process.execPath, [MAIN], {

@@ -1,0 +1,129 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { drawArrivals } from './arrivals.js';
+import { outcomes } from './outcomes.js';
+import type { CustomerRecord, DayRecord } from './records.js';
+import { loadScenario } from './scenario.js';
+
+const MIN = 60_000;
+const T0 = Date.parse('2026-12-30T10:00:00Z');
+const customer = (c: Partial<CustomerRecord> & { id: string }): CustomerRecord => ({ arrivedAt: T0, kind: 'ticket', kioskCapable: false, diverted: false, promotionsSeen: 0, ...c });
+const day = (d: Partial<DayRecord>): DayRecord => ({
+  scenario: 't',
+  coordinated: true,
+  scale: 60,
+  seed: 1,
+  start: T0,
+  end: T0 + 60 * MIN,
+  startMinute: 600,
+  closedAt: T0 + 60 * MIN,
+  customers: [],
+  expectedAlerts: [],
+  raisedAlerts: [],
+  devices: [],
+  tasksStarted: {},
+  ...d,
+});
+
+describe('scenario files', () => {
+  it.each(['normal-weekday', 'peak-day', 'device-failure', 'crowding'])('%s loads', (name) => {
+    const s = loadScenario(name);
+    expect(s.name).toBe(name);
+    expect(Object.keys(s.arrivals).length).toBeGreaterThan(0);
+  });
+
+  it('refuses a bad file with the field that is wrong', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scenario-'));
+    const base = loadScenario('normal-weekday');
+    const { name: _n, configPath: _c, ...raw } = base;
+    writeFileSync(join(dir, 'bad.yaml'), JSON.stringify({ ...raw, open: '9am' }));
+    expect(() => loadScenario(join(dir, 'bad.yaml'))).toThrow(/bad\.yaml: open: must be HH:MM/);
+    writeFileSync(join(dir, 'late.yaml'), JSON.stringify({ ...raw, close: '08:00' }));
+    expect(() => loadScenario(join(dir, 'late.yaml'))).toThrow(/close must be after open/);
+  });
+});
+
+describe('arrivals', () => {
+  const s = loadScenario('peak-day');
+  const kiosk = new Set(['card', 'transfer']);
+
+  it('replays the same customers for the same seed, others for another', () => {
+    const a = drawArrivals(s, kiosk, 540, 1020);
+    expect(drawArrivals(s, kiosk, 540, 1020)).toEqual(a);
+    expect(drawArrivals({ ...s, seed: s.seed + 1 }, kiosk, 540, 1020)).not.toEqual(a);
+  });
+
+  it('follows the hourly profile: each hour near its rate, none outside the window', () => {
+    const all = drawArrivals(s, kiosk, 540, 1020);
+    for (const [hhmm, perHour] of Object.entries(s.arrivals)) {
+      const h = Number(hhmm.slice(0, 2));
+      const n = all.filter((a) => Math.floor(a.minute / 60) === h).length;
+      // A Poisson count: within 4 standard deviations of its mean.
+      expect(Math.abs(n - perHour)).toBeLessThan(4 * Math.sqrt(perHour));
+    }
+    expect(all.every((a) => a.minute >= 540 && a.minute < 1020)).toBe(true);
+    expect(all.filter((a) => a.kind === 'self-serve').every((a) => a.kioskCapable)).toBe(true);
+  });
+});
+
+describe('outcomes', () => {
+  it('counts a robot greeting within 10 s of arrival, not later, and a screen welcome only as a welcome', () => {
+    const o = outcomes(
+      day({
+        customers: [
+          customer({ id: 'a', greetedAt: T0 + 9_000 }),
+          customer({ id: 'b', greetedAt: T0 + 11_000 }),
+          customer({ id: 'c', welcomedAt: T0 + 2_000 }),
+          customer({ id: 'd' }),
+        ],
+      }),
+    );
+    expect(o.greetedWithin10s).toBe(0.25);
+    expect(o.welcomedWithin10s).toBe(0.5);
+  });
+
+  it('measures waits from joining a line to service, at counters and kiosks, per service', () => {
+    const waits = [2, 4, 6, 8, 30];
+    const cs = waits.map((w, i) => customer({ id: `c${i}`, service: 'card', kioskCapable: true, queuedAt: T0, serviceAt: T0 + w * MIN, servedBy: i === 4 ? 'counter' : 'kiosk', diverted: i < 2, servedAt: T0 + (w + 5) * MIN }));
+    const o = outcomes(day({ customers: [...cs, customer({ id: 'gone', service: 'card', queuedAt: T0, abandonedAt: T0 + 40 * MIN })] }));
+    expect(o.waits.card).toEqual({ count: 5, meanMin: 10, p95Min: 30 });
+    expect(o.kioskCapableWait.p95Min).toBe(30);
+    expect(o.diverted).toBe(2);
+    expect(o.abandoned).toBe(1);
+  });
+
+  it('matches each due alert to the hub alert of its subject, and reports how late it came', () => {
+    const o = outcomes(
+      day({
+        expectedAlerts: [
+          { type: 'crowding', subject: 'waiting', at: T0 },
+          { type: 'crowding', subject: 'waiting', at: T0 + 30 * MIN },
+          { type: 'device-down', subject: 'robot-2', at: T0 },
+        ],
+        raisedAlerts: [
+          { type: 'crowding', subject: 'waiting', raisedAt: new Date(T0 + 2_000).toISOString() },
+          { type: 'crowding', subject: 'entrance', raisedAt: new Date(T0 + 31 * MIN).toISOString() },
+          { type: 'task-failed', subject: 'x', raisedAt: new Date(T0).toISOString() },
+        ],
+      }),
+    );
+    expect(o.alerts.crowding).toEqual({ expected: 2, raised: 2, matched: 1, medianDelaySec: 2, maxDelaySec: 2 });
+    expect(o.alerts['device-down']).toMatchObject({ expected: 1, raised: 0, matched: 0 });
+    expect(o.alerts['task-failed']).toMatchObject({ expected: 0, raised: 1 });
+  });
+
+  it('spreads busy time per kind over the open hours', () => {
+    const o = outcomes(
+      day({
+        devices: [
+          { id: 'robot-1', kind: 'robot', statusLog: [{ at: T0, status: 'busy' }, { at: T0 + 30 * MIN, status: 'idle' }] },
+          { id: 'robot-2', kind: 'robot', statusLog: [{ at: T0, status: 'idle' }] },
+          { id: 'kiosk-1', kind: 'kiosk', statusLog: [{ at: T0 + 45 * MIN, status: 'busy' }] },
+        ],
+      }),
+    );
+    expect(o.utilisation.robot).toEqual({ devices: 2, min: 0, mean: 0.25, max: 0.5 });
+    expect(o.kioskUtilisation).toBe(0.25);
+  });
+});
