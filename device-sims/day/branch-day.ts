@@ -7,9 +7,10 @@ import type { WorkerSim } from '../worker.js';
 import { drawArrivals, type Arrival } from './arrivals.js';
 import { Counters } from './counters.js';
 import { Floor } from './floor.js';
+import { Incidents } from './incidents.js';
 import { KioskLine } from './kiosk-line.js';
 import type { CustomerRecord, DayRecord, ExpectedAlert } from './records.js';
-import { atMinute, minuteOf, type Scenario } from './scenario.js';
+import { atMinute, checkScenario, minuteOf, type Scenario } from './scenario.js';
 
 export interface DayOptions {
   /** Only part of the day, HH:MM (default: open to close). */
@@ -47,6 +48,7 @@ class BranchDay {
   private readonly floor: Floor;
   private readonly counters: Counters<Customer>;
   private readonly kiosks: KioskLine<Customer>;
+  private readonly incidents: Incidents;
   private readonly timers = new Set<unknown>();
   private readonly fromMin: number;
   private readonly toMin: number;
@@ -54,7 +56,7 @@ class BranchDay {
   private inside = 0;
   /** Tickets the queue system shows waiting (issued, not called, served or given up): what the hub's rules count. */
   private ticketsWaiting = 0;
-  /** Posts left while nobody waited: their condition begins with the next ticket. */
+  /** Told the time of the next ticket issued (a post left while nobody waited: its condition begins then). */
   private readonly emptyPosts: ((at: number) => void)[] = [];
   private arrivalsDone = false;
   private finished!: () => void;
@@ -95,6 +97,20 @@ class BranchDay {
       },
       (e) => (this.error ??= e),
     );
+    checkScenario(s, branch, new Set(fleet.workers.keys()));
+    this.incidents = new Incidents({
+      clock: this.clock,
+      branch,
+      fleet,
+      floor: this.floor,
+      counters: this.counters,
+      kiosks: this.kiosks,
+      expect: (a) => this.expected.push(a),
+      later: (fn, ms) => this.later(fn, ms),
+      send: (p) => this.send(p),
+      ticketsWaiting: () => this.ticketsWaiting,
+      nextTicket: (fn) => this.emptyPosts.push(fn),
+    });
     for (const w of fleet.workers.values()) w.onWork = (cmd, phase) => this.onWork(w, cmd, phase);
   }
 
@@ -152,9 +168,9 @@ class BranchDay {
     for (const [hhmm, open] of Object.entries(s.counters)) this.at(Math.max(minuteOf(hhmm), this.fromMin), () => this.openCounters(open));
     const initial = atMinute(s.counters, this.fromMin);
     if (initial) this.openCounters(initial);
-    for (const u of s.unattended) this.at(minuteOf(u.at), () => this.unattended(u));
-    for (const f of s.failures) this.at(minuteOf(f.at), () => this.fail(f));
-    for (const c of s.crowds) this.at(minuteOf(c.at), () => this.crowd(c));
+    for (const u of s.unattended) this.at(minuteOf(u.at), () => this.incidents.unattended(u));
+    for (const f of s.failures) this.at(minuteOf(f.at), () => this.incidents.fail(f));
+    for (const c of s.crowds) this.at(minuteOf(c.at), () => this.incidents.crowd(c));
     this.later(() => {
       this.arrivalsDone = true;
       this.later(() => this.finished(), this.opts.drainMs ?? 2 * 3600_000);
@@ -271,44 +287,6 @@ class BranchDay {
 
   private peopleIn(zone: string): Customer[] {
     return this.customers.filter((c) => c.leftAt === undefined && this.floor.zoneOf(c.id) === zone);
-  }
-
-  private unattended(u: Scenario['unattended'][number]): void {
-    const sensor = [...this.fleet.sensors.values()][0];
-    this.send(sensor?.post(u.post, false));
-    this.counters.away(u.service, u.minutes * 60_000);
-    // The rule's condition: unstaffed while tickets wait, for postEmptyMin; it begins now, or with the next ticket.
-    const end = this.clock.now() + u.minutes * 60_000;
-    const begin = (at: number) => {
-      const due = at + this.branch.rules.postEmptyMin * 60_000;
-      if (due < end) this.expected.push({ type: 'post-unattended', subject: u.post, at: due });
-    };
-    if (this.ticketsWaiting > 0) begin(this.clock.now());
-    else this.emptyPosts.push(begin);
-    this.later(() => this.send(sensor?.post(u.post, true)), u.minutes * 60_000);
-  }
-
-  private fail(f: Scenario['failures'][number]): void {
-    const device = this.fleet.workers.get(f.device);
-    if (!device) throw new Error(`scenario ${this.s.name}: failures: no robot, screen or kiosk ${f.device} in branch ${this.branch.id}`);
-    this.expected.push({ type: 'device-down', subject: f.device, at: this.clock.now() });
-    if (f.kind === 'offline') device.kill();
-    else this.send(device.report('fault'));
-    if (f.minutes === undefined) return;
-    this.later(() => {
-      const back = f.kind === 'offline' ? device.reconnect().then(() => undefined) : device.report('idle');
-      this.send(back.then(() => this.kiosks.pump()));
-    }, f.minutes * 60_000);
-  }
-
-  private crowd(g: Scenario['crowds'][number]): void {
-    const entry = entryZones(this.branch)[0];
-    for (let i = 1; i <= g.people; i++) {
-      const id = `group-${g.at.replace(':', '')}-${i}`;
-      this.floor.arrive(id, entry);
-      if (g.zone !== entry) this.floor.move(id, g.zone);
-      this.later(() => this.floor.leave(id), g.minutes * 60_000);
-    }
   }
 
   private send(p: Promise<unknown> | undefined): void {

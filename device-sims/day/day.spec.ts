@@ -1,10 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadConfig } from '../../src/config/load-config.js';
 import { drawArrivals } from './arrivals.js';
 import { outcomes } from './outcomes.js';
 import type { CustomerRecord, DayRecord } from './records.js';
-import { loadScenario } from './scenario.js';
+import { checkScenario, loadScenario } from './scenario.js';
 
 const MIN = 60_000;
 const T0 = Date.parse('2026-12-30T10:00:00Z');
@@ -41,6 +42,20 @@ describe('scenario files', () => {
     expect(() => loadScenario(join(dir, 'bad.yaml'))).toThrow(/bad\.yaml: open: must be HH:MM/);
     writeFileSync(join(dir, 'late.yaml'), JSON.stringify({ ...raw, close: '08:00' }));
     expect(() => loadScenario(join(dir, 'late.yaml'))).toThrow(/close must be after open/);
+  });
+});
+
+describe('a scenario against its branch', () => {
+  it('is refused, before the day starts, when it names a service, device, post or zone the branch does not have', () => {
+    const s = loadScenario('device-failure');
+    const branch = loadConfig({ HUB_CONFIG: s.configPath }).branches[0];
+    const devices = new Set(branch.devices.map((d) => d.id));
+    expect(() => checkScenario(s, branch, devices)).not.toThrow();
+    expect(() => checkScenario({ ...s, failures: [{ device: 'robot-9', at: '11:00', kind: 'offline' }] }, branch, devices)).toThrow('scenario device-failure: failures: no robot, screen or kiosk "robot-9" in branch sh-lujiazui');
+    expect(() => checkScenario({ ...s, mix: { ...s.mix, gold: 1 } }, branch, devices)).toThrow(/mix: no service "gold"/);
+    expect(() => checkScenario({ ...s, counters: { '09:00': { gold: 1 } } }, branch, devices)).toThrow(/counters: no service "gold"/);
+    expect(() => checkScenario({ ...s, unattended: [{ post: 'counter-9', service: 'cash', at: '11:00', minutes: 5 }] }, branch, devices)).toThrow(/no post "counter-9"/);
+    expect(() => checkScenario({ ...s, crowds: [{ zone: 'roof', at: '11:00', people: 5, minutes: 5 }] }, branch, devices)).toThrow(/no zone "roof"/);
   });
 });
 

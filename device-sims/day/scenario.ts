@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import type { BranchConfig } from '../../src/config/config.schema.js';
 import { packageRoot } from '../../src/package-root.js';
 
 const time = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM');
@@ -80,4 +81,24 @@ export function atMinute<T>(table: Record<string, T>, minute: number): T | undef
   let found: T | undefined;
   for (const [at, value] of Object.entries(table).sort(([a], [b]) => a.localeCompare(b))) if (minuteOf(at) <= minute) found = value;
   return found;
+}
+
+/**
+ * Every service, device, post and zone the scenario names exists in the branch (`devices`: the robots,
+ * screens and kiosks simulated): else one clear error, before the day starts.
+ */
+export function checkScenario(s: Scenario, branch: BranchConfig, devices: ReadonlySet<string>): void {
+  const fail = (what: string) => {
+    throw new Error(`scenario ${s.name}: ${what} in branch ${branch.id}`);
+  };
+  const services = new Set(branch.services.map((x) => x.id));
+  for (const [field, ids] of [['mix', Object.keys(s.mix)], ['kioskMin', Object.keys(s.kioskMin)], ['counters', Object.values(s.counters).flatMap(Object.keys)]] as const) {
+    for (const id of ids) if (!services.has(id)) fail(`${field}: no service "${id}"`);
+  }
+  for (const f of s.failures) if (!devices.has(f.device)) fail(`failures: no robot, screen or kiosk "${f.device}"`);
+  for (const u of s.unattended) {
+    if (!(branch.posts ?? []).includes(u.post)) fail(`unattended: no post "${u.post}"`);
+    if (!services.has(u.service)) fail(`unattended: no service "${u.service}"`);
+  }
+  for (const c of s.crowds) if (!branch.zones.some((z) => z.id === c.zone)) fail(`crowds: no zone "${c.zone}"`);
 }
