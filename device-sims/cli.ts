@@ -47,7 +47,17 @@ async function main(): Promise<void> {
   if (!(scale > 0)) throw new Error(`--scale must be a number > 0, not "${v.scale}"`);
   if (v.url && (v.compare || v.baseline)) throw new Error('--compare and --baseline start hubs of their own: leave out --url');
   if (v.url && !v.http) throw new Error('--url needs --http (the HTTP address of the hub, for its alerts)');
-  const [username, password] = v.login?.split(':') ?? [];
+  const from = minuteOf(v.from ?? scenario.open);
+  const to = minuteOf(v.to ?? scenario.close);
+  for (const [name, value] of [['--from', v.from], ['--to', v.to]] as const) {
+    if (value !== undefined && !/^([01]\d|2[0-3]):[0-5]\d$/.test(value)) throw new Error(`${name} must be HH:MM, not "${value}"`);
+  }
+  if (from < minuteOf(scenario.open) || to > minuteOf(scenario.close) || from >= to) {
+    throw new Error(`--from/--to must lie within the scenario's day (${scenario.open}–${scenario.close}), --from before --to`);
+  }
+  // The password may itself hold a colon: only the first one separates.
+  const colon = v.login?.indexOf(':') ?? -1;
+  const [username, password] = v.login ? (colon < 0 ? [v.login, ''] : [v.login.slice(0, colon), v.login.slice(colon + 1)]) : [];
   const base: Omit<RunOptions, 'coordinated'> = {
     scenario,
     scale,
@@ -89,6 +99,7 @@ function progress(s: Scenario, from: string | undefined, to: string | undefined,
       const at = () => Math.min(minutes, Math.floor((clock.now() - t0) / 60_000));
       const time = () => `${String(Math.floor((first + at()) / 60)).padStart(2, '0')}:${String((first + at()) % 60).padStart(2, '0')}`;
       bar.start(minutes, 0, { time: time() });
+      // Redrawn in real time (a terminal's pace), showing the day's clock.
       timer = setInterval(() => bar.update(at(), { time: time() }), 500);
     },
     stop: () => {

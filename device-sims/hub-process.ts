@@ -48,6 +48,7 @@ export function failedStart(env: Record<string, string>): Promise<{ code: number
   let stdout = '';
   child.stderr!.on('data', (d) => (stderr += d));
   child.stdout!.on('data', (d) => (stdout += d));
+  // Real ms: a guard for a hub that neither fails nor starts, whatever its clock says.
   const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
   return new Promise((resolve) =>
     child.once('exit', (code) => {

@@ -69,6 +69,20 @@ describe('the hub process', () => {
     }
   });
 
+  it('the simulator CLI refuses bad arguments with one line naming them, before touching any hub', async () => {
+    const run = (args: string[]) =>
+      new Promise<{ code: number | null; err: string }>((resolve) => {
+        const p = spawn(process.execPath, ['dist/device-sims/cli.js', ...args, '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let err = '';
+        p.stderr!.on('data', (d) => (err += d));
+        p.once('exit', (code) => resolve({ code, err }));
+      });
+    expect(await run(['--from', '9am'])).toEqual({ code: 1, err: 'device-sims: --from must be HH:MM, not "9am"\n' });
+    expect(await run(['--from', '12:00', '--to', '11:00'])).toMatchObject({ code: 1, err: expect.stringContaining('--from before --to') });
+    expect(await run(['--scale', 'fast'])).toMatchObject({ code: 1, err: expect.stringContaining('--scale must be a number > 0') });
+    expect(await run(['--scenario', 'no-such-day'])).toMatchObject({ code: 1, err: expect.stringContaining('no-such-day.yaml') });
+  });
+
   it('killed (SIGKILL) while a task waits for its ack, the restarted hub still times it out and re-dispatches', async () => {
     const file = join(dir, 'hub.yaml');
     writeFileSync(file, readFileSync('config/hub.yaml', 'utf8').replace('greetCooldownSec: 5', 'greetCooldownSec: 5\n      ackTimeoutSec: 2'));
