@@ -1,6 +1,8 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { AlertRepository } from './alerts/alert.repository.js';
+import { AnalyticsRepository } from './analytics/analytics.repository.js';
+import { AnalyticsService } from './analytics/analytics.service.js';
 import { AlertsService } from './alerts/alerts.service.js';
 import { Branches } from './branch/branches.service.js';
 import { BrokerService } from './broker/broker.service.js';
@@ -54,6 +56,8 @@ export class AppModule {
         AlertRepository,
         QueueRepository,
         SiteRepository,
+        AnalyticsRepository,
+        AnalyticsService,
         FlowStateRepository,
         DeadlineRepository,
         SettingRepository,

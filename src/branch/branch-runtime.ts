@@ -1,5 +1,7 @@
 import { isoOf, type Clock } from '../clock/clock.js';
 import type { AlertsService } from '../alerts/alerts.service.js';
+import type { AnalyticsRepository } from '../analytics/analytics.repository.js';
+import { BranchAnalytics } from '../analytics/branch-analytics.js';
 import type { BranchConfig } from '../config/config.schema.js';
 import { Rejection } from '../contracts/rejection.js';
 import type { BrokerService } from '../broker/broker.service.js';
@@ -36,6 +38,7 @@ export interface RuntimePorts extends TaskPorts {
   site: SiteRepository;
   flowStates: FlowStateRepository;
   alerts: AlertsService;
+  analytics: AnalyticsRepository;
 }
 
 /**
@@ -48,6 +51,7 @@ export class BranchRuntime {
   private readonly turns = new KeyedQueue();
   readonly tasks: TaskBook;
   readonly model: BranchModel;
+  private readonly analytics: BranchAnalytics;
   private readonly host: FlowHost;
   private readonly flows: BranchFlows;
   private readonly greeting: GreetingFlow;
@@ -58,7 +62,8 @@ export class BranchRuntime {
     readonly branch: BranchConfig,
     private readonly p: RuntimePorts,
   ) {
-    this.tasks = new TaskBook(branch, p);
+    this.analytics = new BranchAnalytics(branch, p);
+    this.tasks = new TaskBook(branch, { ...p, observe: (task, transitions) => this.analytics.task(task, transitions) });
     this.model = new BranchModel(branch);
     this.host = new FlowHost(branch.id, FLOWS, { clock: p.clock, repo: p.flowStates, scheduler: p.scheduler, effect: (e) => this.flows.effect(e) });
     this.flows = new BranchFlows(branch, this.model, this.tasks, this.host, p);
@@ -75,11 +80,13 @@ export class BranchRuntime {
     return this.turns.run(this.branch.id, work);
   }
 
-  /** Takes over from the database: the live model, open tasks, flow actors, who is expected back; then starts the greeting. */
+  /** Takes over from the database: the live model, analytics, open tasks, flow actors, who is expected back; then starts the greeting. */
   async load(): Promise<void> {
     const id = this.branch.id;
     const since = new Date(this.p.clock.now() - FOOTFALL_HOURS * 3600_000).toISOString();
-    this.model.restore(await this.p.queues.load(id), await this.p.site.posts(id), await this.p.site.footfall(id, since));
+    await this.analytics.load();
+    this.model.restore(await this.p.queues.load(id), await this.p.site.posts(id), await this.p.site.footfall(id, since), this.analytics.occupancy());
+    await this.p.scheduler.schedule(await this.analytics.retention());
     await this.tasks.load();
     await this.host.load();
     await this.flows.reconcile();
@@ -107,6 +114,7 @@ export class BranchRuntime {
       if (d.kind === 'device-return') return this.health.notBack(d);
       if (d.kind === 'flow') return this.host.deadline(d);
       if (d.kind === 'alert-escalate') return void (await this.p.alerts.escalate(String(d.data.alertId)));
+      if (d.kind === 'analytics-retention') return this.p.scheduler.schedule(await this.analytics.retention());
       return this.tasks.deadline(d);
     });
   }
@@ -153,6 +161,7 @@ export class BranchRuntime {
         const f = e as HubEventMap['footfall'];
         const hour = this.model.footfall(f);
         if (hour) await this.p.site.saveFootfall(this.branch.id, hour);
+        await this.analytics.level('density', f.zone, this.model.peopleIn(f.zone), at);
         this.greeting.footfall(f);
         await this.flows.occupancy(f.zone, at, false);
         return this.publishSummary();
@@ -160,6 +169,7 @@ export class BranchRuntime {
       case 'occupancy': {
         const o = e as HubEventMap['occupancy'];
         this.model.occupancy(o.zone, o.count);
+        await this.analytics.level('density', o.zone, o.count, at);
         await this.flows.occupancy(o.zone, at, true);
         return this.publishSummary();
       }
@@ -167,6 +177,7 @@ export class BranchRuntime {
         const q = e as HubEventMap['queue'];
         const change = this.model.queue(q);
         if (change) await this.p.queues.save(change);
+        await this.analytics.queue(q, change);
         await this.flows.queue(q);
         return this.publishSummary();
       }
@@ -181,7 +192,7 @@ export class BranchRuntime {
       case 'ack':
         return this.ack(e as HubEventMap['ack']);
       case 'track':
-        return; // validated; paths and dwell are aggregated by analytics (not built yet)
+        return this.analytics.track(e as HubEventMap['track']);
     }
   }
 

@@ -15,6 +15,10 @@ export const RULE_DEFAULTS = {
   deviceReturnSec: 60,
   /** Extension: false = observe only: flows send devices no tasks (alerts and managers' dispatches go on). */
   autoDispatch: true as boolean,
+  /** Days raw `track` events are kept (contract section 6); aggregates are kept longer. */
+  retentionDays: 30,
+  /** Staffing advice: the wait 80 % of customers should stay under (issue 10, docs/analytics.md). */
+  targetWaitMin: 10,
 } as const;
 
 const id = (max: number) =>
@@ -34,6 +38,8 @@ const rulesSchema = z
     alertEscalateMin: positive,
     deviceReturnSec: positive,
     autoDispatch: z.boolean(),
+    retentionDays: positive,
+    targetWaitMin: positive,
   })
   .partial()
   .default({})

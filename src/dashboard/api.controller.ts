@@ -1,7 +1,11 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, UnauthorizedException, UseFilters, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res, UnauthorizedException, UseFilters, UseGuards } from '@nestjs/common';
+import type { Response } from 'express';
 import { AlertsService } from '../alerts/alerts.service.js';
+import { AnalyticsService } from '../analytics/analytics.service.js';
+import { toCsv } from '../analytics/csv.js';
 import { HUB_CONFIG } from '../config/config.module.js';
 import type { HubConfig } from '../config/config.schema.js';
+import { analyticsQuery } from '../contracts/analytics.js';
 import { alertStateFilter, loginRequest, taskStateFilter } from '../contracts/api.js';
 import { Rejection } from '../contracts/rejection.js';
 import { dispatchRequest } from '../contracts/tasks.js';
@@ -24,6 +28,7 @@ export class ApiController {
     private readonly devices: DevicesService,
     private readonly tasks: TasksService,
     private readonly alerts: AlertsService,
+    private readonly analytics: AnalyticsService,
   ) {}
 
   @Post('auth/login')
@@ -91,6 +96,23 @@ export class ApiController {
     if (!alert) throw new Rejection('not-found', `no alert ${id}`);
     this.auth.assertMay(req.manager, alert.branchId);
     return this.alerts.acknowledge(id, req.manager);
+  }
+
+  @Get('branches/:b/analytics')
+  @UseGuards(BearerGuard)
+  branchAnalytics(@Param('b') b: string, @Query() query: unknown, @Req() req: AuthedRequest) {
+    const { from, to } = parseOrReject(analyticsQuery, query);
+    return this.analytics.report(this.auth.assertMay(req.manager, b), from, to);
+  }
+
+  /** Extension: the same report as one tidy CSV table, for the bank's own BI. */
+  @Get('branches/:b/analytics.csv')
+  @UseGuards(BearerGuard)
+  async branchAnalyticsCsv(@Param('b') b: string, @Query() query: unknown, @Req() req: AuthedRequest, @Res({ passthrough: true }) res: Response) {
+    const { from, to } = parseOrReject(analyticsQuery, query);
+    const report = await this.analytics.report(this.auth.assertMay(req.manager, b), from, to);
+    res.set({ 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': `attachment; filename="${b}-analytics-${report.from.slice(0, 10)}.csv"` });
+    return toCsv(report);
   }
 
   private async ownTask(id: string, manager: string) {

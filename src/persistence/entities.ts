@@ -164,7 +164,44 @@ export class FootfallHourRecord {
   @Column({ type: 'integer', default: 0 }) outCount: number;
 }
 
+/** One anonymous track entering or leaving a zone, as the camera said: deleted after `retentionDays` (docs/analytics.md). */
+@Entity('track_event')
+@Index(['branchId', 'at'])
+export class TrackEventRecord {
+  @PrimaryGeneratedColumn() id: number;
+  @Column({ type: 'varchar', length: 32 }) branchId: string;
+  @Column({ type: 'varchar', length: 64 }) track: string;
+  @Column({ type: 'varchar', length: 64 }) zone: string;
+  @Column({ type: 'varchar', length: 8 }) event: string;
+  @Column({ type: 'varchar', length: 30 }) at: string;
+}
+
+/** One aggregate of the branch's analytics: `kind` (dwell, transition, wait, task per hour; density, counters per 5 minutes) about `key` from `at`. */
+@Entity('analytics_bucket')
+@Index(['branchId', 'kind', 'at'])
+export class AnalyticsBucketRecord {
+  @PrimaryColumn({ type: 'varchar', length: 32 }) branchId: string;
+  @PrimaryColumn({ type: 'varchar', length: 16 }) kind: string;
+  /** The zone, service, task type, or `from>to` of a transition. */
+  @PrimaryColumn({ type: 'varchar', length: 140 }) key: string;
+  @PrimaryColumn({ type: 'varchar', length: 30 }) at: string;
+  @Column({ type: 'simple-json' }) data: Record<string, unknown>;
+}
+
+/** A level the analytics integrate over time (people in a zone, counters open) and since when it holds. */
+@Entity('analytics_level')
+export class AnalyticsLevelRecord {
+  @PrimaryColumn({ type: 'varchar', length: 32 }) branchId: string;
+  @PrimaryColumn({ type: 'varchar', length: 16 }) kind: string;
+  @PrimaryColumn({ type: 'varchar', length: 64 }) key: string;
+  @Column({ type: 'real' }) value: number;
+  @Column({ type: 'varchar', length: 30 }) since: string;
+}
+
 export const ENTITIES = [
+  TrackEventRecord,
+  AnalyticsBucketRecord,
+  AnalyticsLevelRecord,
   FlowStateRecord,
   PostStateRecord,
   FootfallHourRecord,

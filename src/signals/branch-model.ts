@@ -27,7 +27,8 @@ export class BranchModel {
     this.entry = entryZones(branch);
   }
 
-  restore(queues: StoredQueues, posts: Map<string, PostView>, footfall: FootfallHour[]): void {
+  restore(queues: StoredQueues, posts: Map<string, PostView>, footfall: FootfallHour[], occupancy: Record<string, number>): void {
+    for (const [zone, n] of Object.entries(occupancy)) this.zones.set(zone, n);
     for (const t of queues.tickets) {
       const q = this.services.get(t.service);
       if (!q) continue;

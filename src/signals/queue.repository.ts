@@ -12,6 +12,9 @@ export interface QueueChange {
   /** A ticket served or abandoned. */
   closed?: string;
   openCounters?: number;
+  /** For analytics, not stored here: minutes from issued to called, and from called to served. */
+  waitedMin?: number;
+  servedMin?: number;
   /** A called→served duration the estimate learned from. */
   sample?: { minutes: number; at: string };
 }

@@ -41,7 +41,10 @@ export class ServiceQueue {
       change.ticket = { ticket: e.ticket, state: 'waiting', issuedAt: at, calledAt: null };
     } else if (e.event === 'called') {
       this.called.set(e.ticket, at);
-      if (wasWaiting) this.observeWait((e.at.getTime() - Date.parse(wasWaiting.issuedAt)) / 60_000);
+      if (wasWaiting) {
+        change.waitedMin = (e.at.getTime() - Date.parse(wasWaiting.issuedAt)) / 60_000;
+        this.observeWait(change.waitedMin);
+      }
       change.ticket = { ticket: e.ticket, state: 'called', issuedAt: wasWaiting?.issuedAt ?? at, calledAt: at };
     } else {
       const calledAt = this.called.get(e.ticket);
@@ -51,6 +54,7 @@ export class ServiceQueue {
       else {
         this.served += 1;
         const minutes = calledAt === undefined ? NaN : (e.at.getTime() - Date.parse(calledAt)) / 60_000;
+        if (minutes >= 0) change.servedMin = minutes;
         if (this.times.observe(minutes)) change.sample = { minutes, at };
       }
     }

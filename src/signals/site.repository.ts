@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { MoreThanOrEqual } from 'typeorm';
+import { And, LessThan, MoreThanOrEqual } from 'typeorm';
 import type { FootfallHour, PostView } from '../contracts/views.js';
 import { FootfallHourRecord, PostStateRecord } from '../persistence/entities.js';
 import { Store } from '../persistence/store.js';
@@ -18,8 +18,10 @@ export class SiteRepository {
     return this.store.transaction((em) => em.save(PostStateRecord, { branchId, post, ...p }));
   }
 
-  async footfall(branchId: string, since: string): Promise<FootfallHour[]> {
-    const rows = await this.store.manager.find(FootfallHourRecord, { where: { branchId, hour: MoreThanOrEqual(since) }, order: { hour: 'ASC' } });
+  /** Hours starting in [since, until). */
+  async footfall(branchId: string, since: string, until?: string): Promise<FootfallHour[]> {
+    const hour = until === undefined ? MoreThanOrEqual(since) : And(MoreThanOrEqual(since), LessThan(until));
+    const rows = await this.store.manager.find(FootfallHourRecord, { where: { branchId, hour }, order: { hour: 'ASC' } });
     return rows.map((r) => ({ hour: r.hour, in: r.inCount, out: r.outCount }));
   }
 

@@ -6,7 +6,7 @@ import type { AckPayload } from '../contracts/payloads.js';
 import { Rejection } from '../contracts/rejection.js';
 import { DEFAULT_PRIORITY, OPEN_TASK_STATES, PROMOTION_PRIORITY, taskParams, type TaskType } from '../contracts/tasks.js';
 import { parseOrReject } from '../contracts/validate.js';
-import type { DeviceView, Task } from '../contracts/views.js';
+import type { DeviceView, Task, TaskTransition } from '../contracts/views.js';
 import type { DevicesService } from '../devices/devices.service.js';
 import type { HubEvents } from '../hub-events.js';
 import type { MetricsService } from '../observability/metrics.service.js';
@@ -40,6 +40,8 @@ export interface TaskPorts {
   devices: DevicesService;
   events: HubEvents;
   metrics: MetricsService;
+  /** Told every stored step with transitions (the branch's analytics). */
+  observe?: (task: Task, transitions: TaskTransition[]) => Promise<void>;
 }
 
 const DEFAULT_TTL_SEC: Record<TaskType, number> = { greet: 60, guide: 300, promote: 600, announce: 120, display: 300 };
@@ -212,7 +214,10 @@ export class TaskBook {
       if (OPEN_TASK_STATES.includes(t.toState)) this.logger.debug(line);
       else this.logger.log(line);
     }
-    if (step.transitions.length) await this.p.events.emit('taskChanged', { branchId: task.branchId, task: { ...task } });
+    if (step.transitions.length) {
+      await this.p.observe?.(task, step.transitions);
+      await this.p.events.emit('taskChanged', { branchId: task.branchId, task: { ...task } });
+    }
     for (const effect of step.effects) {
       switch (effect.kind) {
         case 'command':

@@ -1,0 +1,70 @@
+import { Injectable } from '@nestjs/common';
+import { Between, In, LessThan, MoreThanOrEqual } from 'typeorm';
+import { AnalyticsBucketRecord, AnalyticsLevelRecord, TrackEventRecord } from '../persistence/entities.js';
+import { Store } from '../persistence/store.js';
+
+export type BucketKind = 'dwell' | 'transition' | 'wait' | 'task' | 'density' | 'counters';
+export type LevelKind = 'density' | 'counters';
+
+export interface Bucket {
+  kind: BucketKind;
+  key: string;
+  at: string;
+  data: Record<string, unknown>;
+}
+
+export interface Level {
+  kind: LevelKind;
+  key: string;
+  value: number;
+  since: string;
+}
+
+export type TrackRow = Pick<TrackEventRecord, 'track' | 'zone' | 'event' | 'at'>;
+
+/** What one event changed in the analytics: stored in one transaction. */
+export interface AnalyticsChange {
+  track?: TrackRow;
+  buckets: Bucket[];
+  levels: Level[];
+}
+
+/** The branch analytics' tables: raw tracks, aggregate buckets, and the levels being integrated. */
+@Injectable()
+export class AnalyticsRepository {
+  constructor(private readonly store: Store) {}
+
+  async bucket(branchId: string, kind: BucketKind, key: string, at: string): Promise<Bucket | null> {
+    const row = await this.store.manager.findOneBy(AnalyticsBucketRecord, { branchId, kind, key, at });
+    return row && { kind, key, at, data: row.data };
+  }
+
+  /** Buckets of these kinds starting in [from, to). */
+  async buckets(branchId: string, kinds: BucketKind[], from: string, to: string): Promise<Bucket[]> {
+    const rows = await this.store.manager.find(AnalyticsBucketRecord, { where: { branchId, kind: In(kinds), at: Between(from, to) }, order: { at: 'ASC' } });
+    return rows.filter((r) => r.at < to).map(({ kind, key, at, data }) => ({ kind: kind as BucketKind, key, at, data }));
+  }
+
+  async levels(branchId: string): Promise<Level[]> {
+    const rows = await this.store.manager.findBy(AnalyticsLevelRecord, { branchId });
+    return rows.map(({ kind, key, value, since }) => ({ kind: kind as LevelKind, key, value, since }));
+  }
+
+  /** Raw tracks since `since`, in arrival order: to pick up the tracks still in the branch after a restart. */
+  tracksSince(branchId: string, since: string): Promise<TrackRow[]> {
+    return this.store.manager.find(TrackEventRecord, { where: { branchId, at: MoreThanOrEqual(since) }, order: { id: 'ASC' }, select: { track: true, zone: true, event: true, at: true } });
+  }
+
+  save(branchId: string, c: AnalyticsChange): Promise<void> {
+    return this.store.transaction(async (em) => {
+      if (c.track) await em.insert(TrackEventRecord, { branchId, ...c.track });
+      if (c.buckets.length) await em.save(AnalyticsBucketRecord, c.buckets.map((b) => ({ branchId, ...b })));
+      if (c.levels.length) await em.save(AnalyticsLevelRecord, c.levels.map((l) => ({ branchId, ...l })));
+    });
+  }
+
+  /** Deletes raw tracks older than `before`; returns how many. */
+  async pruneTracks(branchId: string, before: string): Promise<number> {
+    return this.store.transaction(async (em) => (await em.delete(TrackEventRecord, { branchId, at: LessThan(before) })).affected ?? 0);
+  }
+}

@@ -1,0 +1,169 @@
+import type { Clock } from '../clock/clock.js';
+import type { BranchConfig } from '../config/config.schema.js';
+import type { Task, TaskTransition } from '../contracts/views.js';
+import type { HubEventMap } from '../hub-events.js';
+import type { Deadline } from '../schedule/deadline.js';
+import type { QueueChange } from '../signals/queue.repository.js';
+import type { AnalyticsRepository, Bucket, BucketKind, Level, LevelKind, TrackRow } from './analytics.repository.js';
+import { add, type Histogram } from './histogram.js';
+import { stepTrack, type TrackState } from './tracks.js';
+
+export const HOUR_MS = 3600_000;
+export const DENSITY_MS = 5 * 60_000;
+/** A level is assumed to have held at most this long without news (a hub down overnight does not fill the night). */
+export const MAX_LEVEL_SPAN_MS = 12 * HOUR_MS;
+/** Tracks silent this long are forgotten (the camera lost them); at start-up, tracks of this span are replayed. */
+const TRACK_MEMORY_MS = 12 * HOUR_MS;
+/** Buckets kept in memory between events; past it the cache starts again from the database. */
+const CACHE_LIMIT = 5000;
+
+export const startOf = (ms: number, unit: number) => new Date(Math.floor(ms / unit) * unit).toISOString();
+
+/** The 5-minute buckets [from, to) covers and the seconds of each, reaching back at most MAX_LEVEL_SPAN_MS from `to`. */
+export function spans(from: number, to: number): { at: number; sec: number }[] {
+  const out: { at: number; sec: number }[] = [];
+  const start = Math.max(from, to - MAX_LEVEL_SPAN_MS);
+  for (let b = Math.floor(start / DENSITY_MS) * DENSITY_MS; b < to; b += DENSITY_MS) {
+    const sec = (Math.min(to, b + DENSITY_MS) - Math.max(start, b)) / 1000;
+    if (sec > 0) out.push({ at: b, sec });
+  }
+  return out;
+}
+
+/** A level held for `sec` seconds, added to a bucket: person-seconds (`area`), seconds known, max. */
+export function hold(d: Record<string, unknown>, value: number, sec: number): void {
+  d.area = ((d.area as number) ?? 0) + value * sec;
+  d.known = ((d.known as number) ?? 0) + sec;
+  d.max = Math.max((d.max as number) ?? 0, value);
+}
+
+/**
+ * One branch's analytics, kept as events arrive (never by rescanning raw rows): per hour, dwell per zone,
+ * transitions, waits per service and tasks per type; per 5 minutes, people per zone and counters open,
+ * integrated over time. Each event's changes — with its raw track row — are stored in one transaction,
+ * so the aggregates survive a restart; tracks still in the branch are picked up from the raw rows.
+ * Called only by its branch's owner, one event at a time.
+ */
+export class BranchAnalytics {
+  private readonly cache = new Map<string, Bucket>();
+  private readonly dirty = new Map<string, Bucket>();
+  private readonly tracks = new Map<string, TrackState>();
+  private readonly levels = new Map<string, Level>();
+  private readonly dirtyLevels = new Map<string, Level>();
+
+  private readonly branchId: string;
+
+  constructor(
+    private readonly branch: BranchConfig,
+    private readonly p: { clock: Clock; analytics: AnalyticsRepository },
+  ) {
+    this.branchId = branch.id;
+  }
+
+  async load(): Promise<void> {
+    for (const l of await this.p.analytics.levels(this.branchId)) this.levels.set(`${l.kind}|${l.key}`, l);
+    const since = new Date(this.p.clock.now() - TRACK_MEMORY_MS).toISOString();
+    for (const r of await this.p.analytics.tracksSince(this.branchId, since)) this.follow(r.track, r.zone, r.event as 'enter' | 'exit', Date.parse(r.at));
+  }
+
+  /** Deletes raw tracks older than `retentionDays` on the hub's clock; returns when to do it again (hourly, a durable deadline). */
+  async retention(): Promise<Deadline> {
+    const now = this.p.clock.now();
+    await this.p.analytics.pruneTracks(this.branchId, new Date(now - this.branch.rules.retentionDays * 24 * HOUR_MS).toISOString());
+    return { key: `analytics:${this.branchId}:retention`, branchId: this.branchId, kind: 'analytics-retention', dueAt: new Date(now + HOUR_MS).toISOString(), data: {} };
+  }
+
+  /** People in each zone as last stored, to restore the live model. */
+  occupancy(): Record<string, number> {
+    return Object.fromEntries([...this.levels.values()].filter((l) => l.kind === 'density').map((l) => [l.key, l.value]));
+  }
+
+  async track(e: HubEventMap['track']): Promise<void> {
+    const at = e.at.getTime();
+    const step = this.follow(e.track, e.zone, e.event, at);
+    if (step.dwell) add(((await this.bucket('dwell', step.dwell.zone, at, HOUR_MS)).hist ??= {}) as Histogram, step.dwell.ms / 1000);
+    if (step.move) await this.count('transition', `${step.move.from}>${step.move.to}`, at, 'count');
+    const row: TrackRow = { track: e.track, zone: e.zone, event: e.event, at: e.at.toISOString() };
+    await this.flush(row);
+  }
+
+  /** A level changed (people in a zone, counters open): what it was is integrated up to `atMs`. */
+  async level(kind: LevelKind, key: string, value: number, atMs: number): Promise<void> {
+    const id = `${kind}|${key}`;
+    const before = this.levels.get(id);
+    if (before?.value === value) return;
+    const since = before ? Date.parse(before.since) : atMs;
+    const at = Math.max(atMs, since);
+    if (before) for (const span of spans(since, at)) hold(await this.bucket(kind, key, span.at, DENSITY_MS), before.value, span.sec);
+    const now = await this.bucket(kind, key, at, DENSITY_MS);
+    now.max = Math.max((now.max as number) ?? 0, value);
+    const level: Level = { kind, key, value, since: new Date(at).toISOString() };
+    this.levels.set(id, level);
+    this.dirtyLevels.set(id, level);
+    await this.flush();
+  }
+
+  /** A ticket event, with what the queue learned from it (waits issued→called, service called→served). */
+  async queue(e: HubEventMap['queue'], change: QueueChange | null): Promise<void> {
+    const at = e.at.getTime();
+    if (e.event === 'counters') return this.level('counters', e.service, e.open, at);
+    const d = await this.bucket('wait', e.service, at, HOUR_MS);
+    const n = (k: string) => (d[k] = ((d[k] as number) ?? 0) + 1);
+    if (e.event === 'issued') n('issued');
+    else if (e.event === 'abandoned') n('abandoned');
+    else if (e.event === 'called' && change?.waitedMin !== undefined) add((d.hist ??= {}) as Histogram, change.waitedMin * 60);
+    else if (e.event === 'served' && change?.servedMin !== undefined) {
+      n('services');
+      d.serviceSec = ((d.serviceSec as number) ?? 0) + change.servedMin * 60;
+    } else if (e.event === 'served') n('uncalled');
+    await this.flush();
+  }
+
+  /** A task's step: created, accepted (time since creation), completed, failed. */
+  async task(task: Task, transitions: TaskTransition[]): Promise<void> {
+    for (const t of transitions) {
+      const at = Date.parse(t.at);
+      const d = await this.bucket('task', task.type, at, HOUR_MS);
+      const n = (k: string) => (d[k] = ((d[k] as number) ?? 0) + 1);
+      if (t.fromState === null) n('count');
+      if (t.toState === 'completed') n('completed');
+      if (t.toState === 'failed') n('failed');
+      if (t.toState === 'accepted') add((d.accept ??= {}) as Histogram, (at - Date.parse(task.createdAt)) / 1000);
+    }
+    if (transitions.length) await this.flush();
+  }
+
+  private follow(track: string, zone: string, event: 'enter' | 'exit', at: number) {
+    const step = stepTrack(this.tracks.get(track), zone, event, at);
+    if (step.state) this.tracks.set(track, step.state);
+    else this.tracks.delete(track);
+    if (this.tracks.size > 1000) for (const [id, s] of this.tracks) if (s.seenAt < at - TRACK_MEMORY_MS) this.tracks.delete(id);
+    return step;
+  }
+
+  private async count(kind: BucketKind, key: string, at: number, field: string): Promise<void> {
+    const d = await this.bucket(kind, key, at, HOUR_MS);
+    d[field] = ((d[field] as number) ?? 0) + 1;
+  }
+
+  /** The bucket's data, marked to be stored with this event. */
+  private async bucket(kind: BucketKind, key: string, atMs: number, unit: number): Promise<Record<string, unknown>> {
+    const at = startOf(atMs, unit);
+    const id = `${kind}|${key}|${at}`;
+    let b = this.cache.get(id);
+    if (!b) {
+      if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
+      b = (await this.p.analytics.bucket(this.branchId, kind, key, at)) ?? { kind, key, at, data: {} };
+      this.cache.set(id, b);
+    }
+    this.dirty.set(id, b);
+    return b.data;
+  }
+
+  private async flush(track?: TrackRow): Promise<void> {
+    const change = { track, buckets: [...this.dirty.values()], levels: [...this.dirtyLevels.values()] };
+    this.dirty.clear();
+    this.dirtyLevels.clear();
+    await this.p.analytics.save(this.branchId, change);
+  }
+}
