@@ -22,12 +22,15 @@ export interface Level {
 
 export type TrackRow = Pick<TrackEventRecord, 'track' | 'zone' | 'event' | 'at'>;
 
-/** What one event changed in the analytics: stored in one transaction. */
+/** What a batch of events changed in the analytics: stored in one transaction. */
 export interface AnalyticsChange {
-  track?: TrackRow;
+  tracks: TrackRow[];
   buckets: Bucket[];
   levels: Level[];
 }
+
+/** Rows per statement: well inside SQLite's and PostgreSQL's bound-parameter limits. */
+const chunks = <T>(rows: T[], size = 200): T[][] => Array.from({ length: Math.ceil(rows.length / size) }, (_, i) => rows.slice(i * size, (i + 1) * size));
 
 /** The branch analytics' tables: raw tracks, aggregate buckets, and the levels being integrated. */
 @Injectable()
@@ -36,13 +39,13 @@ export class AnalyticsRepository {
 
   async bucket(branchId: string, kind: BucketKind, key: string, at: string): Promise<Bucket | null> {
     const row = await this.store.manager.findOneBy(AnalyticsBucketRecord, { branchId, kind, key, at });
-    return row && { kind, key, at, data: row.data };
+    return row && { kind, key, at, data: row.data as Record<string, unknown> };
   }
 
   /** Buckets of these kinds starting in [from, to). */
   async buckets(branchId: string, kinds: BucketKind[], from: string, to: string): Promise<Bucket[]> {
     const rows = await this.store.manager.find(AnalyticsBucketRecord, { where: { branchId, kind: In(kinds), at: Between(from, to) }, order: { at: 'ASC' } });
-    return rows.filter((r) => r.at < to).map(({ kind, key, at, data }) => ({ kind: kind as BucketKind, key, at, data }));
+    return rows.filter((r) => r.at < to).map(({ kind, key, at, data }) => ({ kind: kind as BucketKind, key, at, data: data as Record<string, unknown> }));
   }
 
   async levels(branchId: string): Promise<Level[]> {
@@ -55,11 +58,12 @@ export class AnalyticsRepository {
     return this.store.manager.find(TrackEventRecord, { where: { branchId, at: MoreThanOrEqual(since) }, order: { id: 'ASC' }, select: { track: true, zone: true, event: true, at: true } });
   }
 
+  /** One statement per table and chunk (upserts: buckets and levels are whole rows). */
   save(branchId: string, c: AnalyticsChange): Promise<void> {
     return this.store.transaction(async (em) => {
-      if (c.track) await em.insert(TrackEventRecord, { branchId, ...c.track });
-      if (c.buckets.length) await em.save(AnalyticsBucketRecord, c.buckets.map((b) => ({ branchId, ...b })));
-      if (c.levels.length) await em.save(AnalyticsLevelRecord, c.levels.map((l) => ({ branchId, ...l })));
+      for (const rows of chunks(c.tracks)) await em.insert(TrackEventRecord, rows.map((t) => ({ branchId, ...t })));
+      for (const rows of chunks(c.buckets)) await em.upsert(AnalyticsBucketRecord, rows.map((b) => ({ branchId, ...b })), ['branchId', 'kind', 'key', 'at']);
+      for (const rows of chunks(c.levels)) await em.upsert(AnalyticsLevelRecord, rows.map((l) => ({ branchId, ...l })), ['branchId', 'kind', 'key']);
     });
   }
 

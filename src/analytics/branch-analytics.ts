@@ -50,12 +50,16 @@ export class BranchAnalytics {
   private readonly tracks = new Map<string, TrackState>();
   private readonly levels = new Map<string, Level>();
   private readonly dirtyLevels = new Map<string, Level>();
+  private readonly newTracks: TrackRow[] = [];
+  private commitQueued = false;
 
   private readonly branchId: string;
 
   constructor(
     private readonly branch: BranchConfig,
-    private readonly p: { clock: Clock; analytics: AnalyticsRepository },
+    private readonly p: { clock: Clock; analytics: AnalyticsRepository; logger: { error(m: string): void } },
+    /** Queues `commit` as a turn of the branch's owner, after the turns already waiting. */
+    private readonly commitLater: () => void,
   ) {
     this.branchId = branch.id;
   }
@@ -83,8 +87,8 @@ export class BranchAnalytics {
     const step = this.follow(e.track, e.zone, e.event, at);
     if (step.dwell) add(((await this.bucket('dwell', step.dwell.zone, at, HOUR_MS)).hist ??= {}) as Histogram, step.dwell.ms / 1000);
     if (step.move) await this.count('transition', `${step.move.from}>${step.move.to}`, at, 'count');
-    const row: TrackRow = { track: e.track, zone: e.zone, event: e.event, at: e.at.toISOString() };
-    await this.flush(row);
+    this.newTracks.push({ track: e.track, zone: e.zone, event: e.event, at: e.at.toISOString() });
+    this.changed();
   }
 
   /** A level changed (people in a zone, counters open): what it was is integrated up to `atMs`. */
@@ -100,7 +104,7 @@ export class BranchAnalytics {
     const level: Level = { kind, key, value, since: new Date(at).toISOString() };
     this.levels.set(id, level);
     this.dirtyLevels.set(id, level);
-    await this.flush();
+    this.changed();
   }
 
   /** A ticket event, with what the queue learned from it (waits issued→called, service called→served). */
@@ -116,7 +120,7 @@ export class BranchAnalytics {
       n('services');
       d.serviceSec = ((d.serviceSec as number) ?? 0) + change.servedMin * 60;
     } else if (e.event === 'served') n('uncalled');
-    await this.flush();
+    this.changed();
   }
 
   /** A task's step: created, accepted (time since creation), completed, failed. */
@@ -130,7 +134,7 @@ export class BranchAnalytics {
       if (t.toState === 'failed') n('failed');
       if (t.toState === 'accepted') add((d.accept ??= {}) as Histogram, (at - Date.parse(task.createdAt)) / 1000);
     }
-    if (transitions.length) await this.flush();
+    if (transitions.length) this.changed();
   }
 
   private follow(track: string, zone: string, event: 'enter' | 'exit', at: number) {
@@ -160,10 +164,31 @@ export class BranchAnalytics {
     return b.data;
   }
 
-  private async flush(track?: TrackRow): Promise<void> {
-    const change = { track, buckets: [...this.dirty.values()], levels: [...this.dirtyLevels.values()] };
+  /**
+   * Group commit: what the events since the last commit changed is stored in one transaction, as a turn of its
+   * own queued behind the events already waiting. One event alone is stored right after it; a burst costs one
+   * write, not one per message. A kill -9 may lose the analytics of the events of the last batch (never tasks,
+   * queues or alerts, which are stored within their own turn).
+   */
+  async commit(): Promise<void> {
+    this.commitQueued = false;
+    const change = { tracks: this.newTracks.splice(0), buckets: [...this.dirty.values()], levels: [...this.dirtyLevels.values()] };
     this.dirty.clear();
     this.dirtyLevels.clear();
-    await this.p.analytics.save(this.branchId, change);
+    try {
+      await this.p.analytics.save(this.branchId, change);
+    } catch (e) {
+      // Kept for the next commit: buckets and levels are whole rows, so storing them again is harmless.
+      this.p.logger.error(`${this.branchId}: analytics not stored, retried with the next event: ${(e as Error).message}`);
+      this.newTracks.unshift(...change.tracks);
+      for (const b of change.buckets) this.dirty.set(`${b.kind}|${b.key}|${b.at}`, b);
+      for (const l of change.levels) if (!this.dirtyLevels.has(`${l.kind}|${l.key}`)) this.dirtyLevels.set(`${l.kind}|${l.key}`, l);
+    }
+  }
+
+  private changed(): void {
+    if (this.commitQueued) return;
+    this.commitQueued = true;
+    this.commitLater();
   }
 }

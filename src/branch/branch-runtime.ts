@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { isoOf, type Clock } from '../clock/clock.js';
 import type { AlertsService } from '../alerts/alerts.service.js';
 import type { AnalyticsRepository } from '../analytics/analytics.repository.js';
@@ -48,6 +49,7 @@ export interface RuntimePorts extends TaskPorts {
  * repositories as it changes, so a restart (or, later, another hub) can take the branch over from the database.
  */
 export class BranchRuntime {
+  private readonly logger = new Logger(BranchRuntime.name);
   private readonly turns = new KeyedQueue();
   readonly tasks: TaskBook;
   readonly model: BranchModel;
@@ -62,7 +64,7 @@ export class BranchRuntime {
     readonly branch: BranchConfig,
     private readonly p: RuntimePorts,
   ) {
-    this.analytics = new BranchAnalytics(branch, p);
+    this.analytics = new BranchAnalytics(branch, { ...p, logger: this.logger }, () => void this.run(() => this.analytics.commit()));
     this.tasks = new TaskBook(branch, { ...p, observe: (task, transitions) => this.analytics.task(task, transitions) });
     this.model = new BranchModel(branch);
     this.host = new FlowHost(branch.id, FLOWS, { clock: p.clock, repo: p.flowStates, scheduler: p.scheduler, effect: (e) => this.flows.effect(e) });
@@ -161,8 +163,9 @@ export class BranchRuntime {
         const f = e as HubEventMap['footfall'];
         const hour = this.model.footfall(f);
         if (hour) await this.p.site.saveFootfall(this.branch.id, hour);
-        await this.analytics.level('density', f.zone, this.model.peopleIn(f.zone), at);
+        // The greeting first: its task's turn is queued before the analytics' commit.
         this.greeting.footfall(f);
+        await this.analytics.level('density', f.zone, this.model.peopleIn(f.zone), at);
         await this.flows.occupancy(f.zone, at, false);
         return this.publishSummary();
       }

@@ -185,7 +185,8 @@ export class AnalyticsBucketRecord {
   /** The zone, service, task type, or `from>to` of a transition. */
   @PrimaryColumn({ type: 'varchar', length: 140 }) key: string;
   @PrimaryColumn({ type: 'varchar', length: 30 }) at: string;
-  @Column({ type: 'simple-json' }) data: Record<string, unknown>;
+  /** Counts, histograms (`{bin: count}`) or integrals, by kind (src/analytics/branch-analytics.ts). */
+  @Column({ type: 'simple-json' }) data: object;
 }
 
 /** A level the analytics integrate over time (people in a zone, counters open) and since when it holds. */
