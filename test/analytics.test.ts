@@ -107,7 +107,8 @@ describe('branch analytics', () => {
     await hub.settle();
     const d = (await report()).density.waiting;
     const bucket = (hhmm: string) => d.find((b) => b.at === at(`${hhmm}:00`));
-    expect(bucket('01:25')).toEqual({ at: at('01:25:00'), avg: 0, max: 0, capacity: 20 });
+    // Before the first reading the hub did not know: not the same as an empty zone.
+    expect(bucket('01:25')).toEqual({ at: at('01:25:00'), avg: null, max: null, capacity: 20 });
     // Half of it at 4, half at 8: time-weighted, not the mean of readings.
     expect(bucket('01:30')).toEqual({ at: at('01:30:00'), avg: 6, max: 8, capacity: 20 });
     expect(bucket('01:35')).toEqual({ at: at('01:35:00'), avg: 8, max: 8, capacity: 20 });

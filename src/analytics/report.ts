@@ -110,7 +110,8 @@ function densityOf(buckets: Map<number, Record<string, unknown>> | undefined, fr
   for (let b = Math.ceil(from / DENSITY_MS) * DENSITY_MS; b < end; b += DENSITY_MS) {
     const d = buckets?.get(b) ?? {};
     const known = num(d, 'known');
-    out.push({ at: new Date(b).toISOString(), avg: known ? Math.round((num(d, 'area') / known) * 100) / 100 : 0, max: num(d, 'max'), capacity });
+    const avg = known ? Math.round((num(d, 'area') / known) * 100) / 100 : null;
+    out.push({ at: new Date(b).toISOString(), avg, max: known ? num(d, 'max') : null, capacity });
   }
   return out;
 }

@@ -26,9 +26,9 @@ export type Bands = { upToSec: number | null; count: number }[];
 export interface DensityBucket {
   /** The 5-minute bucket's start. */
   at: string;
-  /** Time-weighted people in the zone over the part of the bucket the hub knew its count. */
-  avg: number;
-  max: number;
+  /** Time-weighted people in the zone over the part of the bucket the hub knew its count; null when it knew nothing (no reading yet, or more than 12 h since the last). */
+  avg: number | null;
+  max: number | null;
   capacity: number | null;
 }
 

@@ -111,7 +111,7 @@ export class ApiController {
   async branchAnalyticsCsv(@Param('b') b: string, @Query() query: unknown, @Req() req: AuthedRequest, @Res({ passthrough: true }) res: Response) {
     const { from, to } = parseOrReject(analyticsQuery, query);
     const report = await this.analytics.report(this.auth.assertMay(req.manager, b), from, to);
-    res.set({ 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': `attachment; filename="${b}-analytics-${report.from.slice(0, 10)}.csv"` });
+    res.set({ 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': `attachment; filename="${b}-analytics-${localDate(report.from)}.csv"` });
     return toCsv(report);
   }
 
@@ -121,4 +121,10 @@ export class ApiController {
     this.auth.assertMay(manager, task.branchId);
     return task;
   }
+}
+
+/** YYYY-MM-DD of an ISO time in the hub's time zone (the branch's, on its edge box), as "today" is. */
+function localDate(iso: string): string {
+  const d = new Date(iso);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
 }

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import { WEB_ROOT } from '../../src/hub.js';
 import { startTestHub, type TestHub } from './hub.js';
 
@@ -23,9 +23,12 @@ export interface TabletPage {
   errors: Error[];
 }
 
-/** A fresh browser context (its own sessionStorage and localStorage) at the size of a 10-inch tablet in landscape. */
-export async function openTablet(browser: Browser, hub: TestHub): Promise<TabletPage> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, baseURL: hub.httpUrl, locale: 'zh-CN' });
+/**
+ * A fresh browser context (its own sessionStorage and localStorage) at the size of a 10-inch tablet in
+ * landscape; `options` for another size or the tablet's time zone.
+ */
+export async function openTablet(browser: Browser, hub: TestHub, options: BrowserContextOptions = {}): Promise<TabletPage> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, baseURL: hub.httpUrl, locale: 'zh-CN', ...options });
   // Fail on the locator that is missing, well inside the test's own timeout.
   context.setDefaultTimeout(5000);
   const page = await context.newPage();

@@ -38,6 +38,10 @@ export function useLabels() {
   const time = (iso: string | null | undefined) =>
     iso ? new Date(iso).toLocaleTimeString(locale.value, { hour: '2-digit', minute: '2-digit', hour12: false }) : '—';
 
+  /** Seconds as a manager reads them: "45 s" under a minute, else minutes to one decimal; "—" for none. */
+  const duration = (sec: number | null) =>
+    sec === null ? t('queues.unknown') : sec < 60 ? t('analytics.seconds', { n: Math.round(sec) }) : t('analytics.minutes', { n: (Math.round(sec / 6) / 10).toFixed(1) });
+
   /** "Greet · Entrance", "Announcement · “…”": what a task is about, in a few words. */
   const task = (x: Pick<Task, 'type' | 'params'>) => {
     const p = x.params as Record<string, unknown>;
@@ -53,7 +57,7 @@ export function useLabels() {
     return about ? `${alertType(a.type)} · ${about}` : alertType(a.type);
   };
 
-  return { t, locale, zone, kind, status, taskType, taskState, level, alertType, rule, time, task, alert };
+  return { t, locale, zone, kind, status, taskType, taskState, level, alertType, rule, time, duration, task, alert };
 }
 
 /** Most urgent first, then newest. */

@@ -96,7 +96,7 @@ async function loadInfo(token: string): Promise<void> {
 }
 
 /** The token is no good any more: back to the login form. */
-function expire(): void {
+export function expire(): void {
   stop();
   signOut(true);
 }
