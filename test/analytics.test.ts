@@ -36,10 +36,8 @@ const pgReachable = await admin(`CREATE DATABASE ${pgDb}`).then(
 if (!pgReachable) console.warn(`PostgreSQL not reachable at ${PG}/test: analytics on PostgreSQL skipped`);
 afterAll(() => (pgReachable ? admin(`DROP DATABASE IF EXISTS ${pgDb} WITH (FORCE)`) : undefined));
 
-describe.each([
-  ['SQLite', undefined],
-  ...(pgReachable ? [['PostgreSQL', `${PG}/${pgDb}`] as const] : []),
-])('branch analytics on %s', (_db, dbUrl) => {
+const databases: [string, string | undefined][] = [['SQLite', undefined], ...(pgReachable ? [['PostgreSQL', `${PG}/${pgDb}`] as [string, string]] : [])];
+describe.each(databases)('branch analytics on %s', (_db, dbUrl) => {
   const config = (clockStart: string) => testConfig({ server: { clockStart, ...(dbUrl ? { dbUrl } : {}) } });
   let hub: TestHub;
   let fleet: Fleet;

@@ -1,6 +1,6 @@
 import { countersNeeded, erlangC, serviceLevel } from './erlang.js';
 import { add, bands, binOf, quantile, valueOf, type Histogram } from './histogram.js';
-import { stepTrack, type TrackState } from './tracks.js';
+import { stepTrack, TrackBook, type TrackState } from './tracks.js';
 
 describe('log-binned histogram', () => {
   it('reads each duration back within 5 %', () => {
@@ -110,5 +110,55 @@ describe('a track through the branch', () => {
       ['outside', 'enter', 160],
     ]);
     expect(seen).toEqual([{ dwell: ['waiting', 100], move: 'waiting>counters' }, { dwell: ['counters', 60], move: 'counters>outside' }]);
+  });
+});
+
+describe('tracks reported by several cameras, late', () => {
+  const walk: [string, 'enter' | 'exit', number][] = [
+    ['entrance', 'enter', 0],
+    ['entrance', 'exit', 30_000],
+    ['waiting', 'enter', 30_000],
+    ['waiting', 'exit', 400_000],
+    ['counters', 'enter', 400_000],
+    ['counters', 'exit', 900_000],
+    ['outside', 'enter', 900_000],
+  ];
+  /** Everything a track ends up contributing, after all its events, as a sorted list. */
+  const total = (order: number[]) => {
+    const book = new TrackBook();
+    const net = new Map<string, number>();
+    for (const i of order) {
+      const [zone, event, at] = walk[i];
+      const { added, removed } = book.add('t', { zone, event, at });
+      for (const c of added) net.set(JSON.stringify(c), (net.get(JSON.stringify(c)) ?? 0) + 1);
+      for (const c of removed) net.set(JSON.stringify(c), (net.get(JSON.stringify(c)) ?? 0) - 1);
+    }
+    return [...net].filter(([, n]) => n !== 0).sort();
+  };
+
+  it('counts a track the same whatever order its events arrive in', () => {
+    const inOrder = total([0, 1, 2, 3, 4, 5, 6]);
+    expect(inOrder).toHaveLength(6);
+    expect(inOrder.every(([, n]) => n === 1)).toBe(true);
+    // The busy entrance camera's events come after the waiting camera's; the exit of counters after leaving.
+    expect(total([2, 0, 1, 3, 4, 6, 5])).toEqual(inOrder);
+    expect(total([6, 5, 4, 3, 2, 1, 0])).toEqual(inOrder);
+  });
+
+  it('gives back what an early guess counted when the missing event arrives', () => {
+    const book = new TrackBook();
+    book.add('t', { zone: 'waiting', event: 'enter', at: 30_000 });
+    const late = book.add('t', { zone: 'entrance', event: 'enter', at: 0 });
+    expect(late.removed).toEqual([]);
+    expect(late.added).toEqual([
+      { kind: 'dwell', zone: 'entrance', at: 30_000, ms: 30_000 },
+      { kind: 'transition', from: 'entrance', to: 'waiting', at: 30_000 },
+    ]);
+    book.add('t', { zone: 'outside', event: 'enter', at: 60_000 });
+    // The entrance's exit, arriving last, corrects the visit: it ended at 29 s, not when the track was seen in waiting.
+    expect(book.add('t', { zone: 'entrance', event: 'exit', at: 29_000 })).toEqual({
+      added: [{ kind: 'dwell', zone: 'entrance', at: 29_000, ms: 29_000 }],
+      removed: [{ kind: 'dwell', zone: 'entrance', at: 30_000, ms: 30_000 }],
+    });
   });
 });

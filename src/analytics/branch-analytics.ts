@@ -5,14 +5,14 @@ import type { HubEventMap } from '../hub-events.js';
 import type { Deadline } from '../schedule/deadline.js';
 import type { QueueChange } from '../signals/queue.repository.js';
 import type { AnalyticsRepository, Bucket, BucketKind, Level, LevelKind, TrackRow } from './analytics.repository.js';
-import { add, type Histogram } from './histogram.js';
-import { stepTrack, type TrackState } from './tracks.js';
+import { add, remove, type Histogram } from './histogram.js';
+import { TrackBook, type Contribution } from './tracks.js';
 
 export const HOUR_MS = 3600_000;
 export const DENSITY_MS = 5 * 60_000;
 /** A level is assumed to have held at most this long without news (a hub down overnight does not fill the night). */
 export const MAX_LEVEL_SPAN_MS = 12 * HOUR_MS;
-/** Tracks silent this long are forgotten (the camera lost them); at start-up, tracks of this span are replayed. */
+/** At start-up, the raw tracks of this span are taken up again (tracks still in the branch, late events). */
 const TRACK_MEMORY_MS = 12 * HOUR_MS;
 /** Buckets kept in memory between events; past it the cache starts again from the database. */
 const CACHE_LIMIT = 5000;
@@ -47,7 +47,7 @@ export function hold(d: Record<string, unknown>, value: number, sec: number): vo
 export class BranchAnalytics {
   private readonly cache = new Map<string, Bucket>();
   private readonly dirty = new Map<string, Bucket>();
-  private readonly tracks = new Map<string, TrackState>();
+  private readonly tracks = new TrackBook();
   private readonly levels = new Map<string, Level>();
   private readonly dirtyLevels = new Map<string, Level>();
   private readonly newTracks: TrackRow[] = [];
@@ -67,7 +67,7 @@ export class BranchAnalytics {
   async load(): Promise<void> {
     for (const l of await this.p.analytics.levels(this.branchId)) this.levels.set(`${l.kind}|${l.key}`, l);
     const since = new Date(this.p.clock.now() - TRACK_MEMORY_MS).toISOString();
-    for (const r of await this.p.analytics.tracksSince(this.branchId, since)) this.follow(r.track, r.zone, r.event as 'enter' | 'exit', Date.parse(r.at));
+    for (const r of await this.p.analytics.tracksSince(this.branchId, since)) this.tracks.add(r.track, { zone: r.zone, event: r.event as 'enter' | 'exit', at: Date.parse(r.at) });
   }
 
   /** Deletes raw tracks older than `retentionDays` on the hub's clock; returns when to do it again (hourly, a durable deadline). */
@@ -83,10 +83,9 @@ export class BranchAnalytics {
   }
 
   async track(e: HubEventMap['track']): Promise<void> {
-    const at = e.at.getTime();
-    const step = this.follow(e.track, e.zone, e.event, at);
-    if (step.dwell) add(((await this.bucket('dwell', step.dwell.zone, at, HOUR_MS)).hist ??= {}) as Histogram, step.dwell.ms / 1000);
-    if (step.move) await this.count('transition', `${step.move.from}>${step.move.to}`, at, 'count');
+    const { added, removed } = this.tracks.add(e.track, { zone: e.zone, event: e.event, at: e.at.getTime() });
+    for (const c of removed) await this.contribute(c, -1);
+    for (const c of added) await this.contribute(c, +1);
     this.newTracks.push({ track: e.track, zone: e.zone, event: e.event, at: e.at.toISOString() });
     this.changed();
   }
@@ -137,17 +136,14 @@ export class BranchAnalytics {
     if (transitions.length) this.changed();
   }
 
-  private follow(track: string, zone: string, event: 'enter' | 'exit', at: number) {
-    const step = stepTrack(this.tracks.get(track), zone, event, at);
-    if (step.state) this.tracks.set(track, step.state);
-    else this.tracks.delete(track);
-    if (this.tracks.size > 1000) for (const [id, s] of this.tracks) if (s.seenAt < at - TRACK_MEMORY_MS) this.tracks.delete(id);
-    return step;
-  }
-
-  private async count(kind: BucketKind, key: string, at: number, field: string): Promise<void> {
-    const d = await this.bucket(kind, key, at, HOUR_MS);
-    d[field] = ((d[field] as number) ?? 0) + 1;
+  private async contribute(c: Contribution, sign: 1 | -1): Promise<void> {
+    if (c.kind === 'dwell') {
+      const hist = ((await this.bucket('dwell', c.zone, c.at, HOUR_MS)).hist ??= {}) as Histogram;
+      (sign > 0 ? add : remove)(hist, c.ms / 1000);
+    } else {
+      const d = await this.bucket('transition', `${c.from}>${c.to}`, c.at, HOUR_MS);
+      d.count = ((d.count as number) ?? 0) + sign;
+    }
   }
 
   /** The bucket's data, marked to be stored with this event. */

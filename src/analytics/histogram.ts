@@ -23,6 +23,14 @@ export function add(h: Histogram, seconds: number): void {
   h[b] = (h[b] ?? 0) + 1;
 }
 
+/** Takes one value out again (a late event changed what a track contributed). */
+export function remove(h: Histogram, seconds: number): void {
+  const b = binOf(Math.max(0, seconds));
+  if (!h[b]) return;
+  if (h[b] === 1) delete h[b];
+  else h[b] -= 1;
+}
+
 export function merge(into: Histogram, h: Histogram): Histogram {
   for (const [b, n] of Object.entries(h)) into[Number(b)] = (into[Number(b)] ?? 0) + n;
   return into;

@@ -36,3 +36,73 @@ export function stepTrack(s: TrackState | undefined, zone: string, event: 'enter
   if (was.zone !== zone) return { state: s ? { ...was, seenAt: at } : null };
   return { state: { zone: null, since: at, last: zone, seenAt: at }, ...closing };
 }
+
+export interface TrackEvent {
+  zone: string;
+  event: 'enter' | 'exit';
+  at: number;
+}
+
+/** What a track adds to the aggregates: a visit's dwell (counted when it ended) or a move. */
+export type Contribution = { kind: 'dwell'; zone: string; at: number; ms: number } | { kind: 'transition'; from: string; to: string; at: number };
+
+/** A track's contributions, its events taken in time order. */
+export function contributions(events: TrackEvent[]): Contribution[] {
+  const out: Contribution[] = [];
+  let s: TrackState | undefined;
+  for (const e of events) {
+    const step = stepTrack(s, e.zone, e.event, e.at);
+    s = step.state ?? undefined;
+    if (step.dwell) out.push({ kind: 'dwell', zone: step.dwell.zone, at: e.at, ms: step.dwell.ms });
+    if (step.move) out.push({ kind: 'transition', ...step.move, at: e.at });
+  }
+  return out;
+}
+
+/** Open tracks are kept this long after their last event (the camera lost them)… */
+const OPEN_MEMORY_MS = 12 * 3600_000;
+/** …and tracks that left the branch this long, for their late events. */
+const ENDED_MEMORY_MS = 15 * 60_000;
+
+/**
+ * The tracks of one branch, each with its events in time order. Several cameras report one person, and a
+ * busy camera's messages reach the hub later than a quiet one's: an event older than the track's latest is
+ * put in its place, and the track's contributions are worked out again — `add` returns what they gained and
+ * lost, so the aggregates end up as if every event had come in time order.
+ */
+export class TrackBook {
+  private readonly tracks = new Map<string, TrackEvent[]>();
+
+  add(track: string, e: TrackEvent): { added: Contribution[]; removed: Contribution[] } {
+    const events = this.tracks.get(track) ?? [];
+    const before = contributions(events);
+    let i = events.length;
+    while (i > 0 && events[i - 1].at > e.at) i--;
+    events.splice(i, 0, e);
+    this.tracks.set(track, events);
+    if (this.tracks.size > 1000) this.forget(e.at);
+    return diff(before, contributions(events));
+  }
+
+  private forget(now: number): void {
+    for (const [id, events] of this.tracks) {
+      const last = events[events.length - 1];
+      const ended = last.zone === 'outside' && last.event === 'enter';
+      if (last.at < now - (ended ? ENDED_MEMORY_MS : OPEN_MEMORY_MS)) this.tracks.delete(id);
+    }
+  }
+}
+
+function diff(before: Contribution[], after: Contribution[]): { added: Contribution[]; removed: Contribution[] } {
+  const left = new Map<string, number>();
+  for (const c of before) left.set(JSON.stringify(c), (left.get(JSON.stringify(c)) ?? 0) + 1);
+  const added: Contribution[] = [];
+  for (const c of after) {
+    const k = JSON.stringify(c);
+    const n = left.get(k) ?? 0;
+    if (n > 0) left.set(k, n - 1);
+    else added.push(c);
+  }
+  const removed = [...left].flatMap(([k, n]) => Array.from({ length: n }, () => JSON.parse(k) as Contribution));
+  return { added, removed };
+}
