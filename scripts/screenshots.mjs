@@ -6,6 +6,9 @@
 // real seconds (default 120: two hours of branch day) before the pictures are taken. Nobody minds the alerts
 // meanwhile, so they all escalate: the script acknowledges all but the newest few first, as a manager would.
 // Chinese text needs a CJK font on the machine (Debian: fonts-wqy-microhei or fonts-noto-cjk).
+// Then the analytics view of the demo's day, whole page at tablet size in both languages (analytics-<locale>.png),
+// SHOTS_ANALYTICS_SEC real seconds after the demo came up (default 195: about 3¼ hours of branch day, so the day's
+// charts have four hours to show, the lunch dip included); the older alerts are acknowledged again before it.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -17,6 +20,7 @@ const OUT = 'docs/screenshots';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCALE = Number(process.env.SHOTS_SCALE ?? 60);
 const WARMUP_SEC = Number(process.env.SHOTS_WARMUP_SEC ?? 120);
+const ANALYTICS_SEC = Number(process.env.SHOTS_ANALYTICS_SEC ?? 195);
 const ALERTS_LEFT = 4;
 const ZONE = 'Asia/Shanghai';
 const SIZES = { tablet: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } };
@@ -97,6 +101,25 @@ async function logIn(page) {
   await page.waitForTimeout(1500);
 }
 
+/** The hub's day (Shanghai) as the day input takes it: the browser's today may be another if the run crosses midnight. */
+async function hubDay() {
+  const { clock } = await health();
+  return new Intl.DateTimeFormat('en-CA', { timeZone: ZONE, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(clock.now));
+}
+
+/** The analytics view of the demo's day, loaded and drawn; then back to the live view. */
+async function analytics(page, locale, day) {
+  await page.getByTestId('view-analytics').click();
+  await page.getByTestId('analytics').waitFor();
+  if ((await page.getByTestId('analytics-day').inputValue()) !== day) await page.getByTestId('analytics-day').fill(day);
+  await page.locator('[data-testid=analytics][data-state=ready]').waitFor({ timeout: 15_000 });
+  if (await page.getByTestId('analytics-empty').count()) log(`analytics of ${day} are empty (${locale})`);
+  await page.waitForTimeout(1500);
+  await shot(page, `analytics-${locale}`, true);
+  await page.getByTestId('view-live').click();
+  await page.getByTestId('dashboard').waitFor();
+}
+
 async function tablet(size, locale) {
   const context = await browser.newContext({ viewport: SIZES[size], locale, timezoneId: ZONE, baseURL: base });
   await context.addInitScript(`localStorage.setItem('branch-hub.locale', ${JSON.stringify(locale)})`);
@@ -114,6 +137,7 @@ const shot = async (page, name, fullPage = false) => {
 try {
   const start = await waitForDemo();
   log(`demo up at ${base} (hub time ${start.clock.now}, ${SCALE}×); letting the branch day run ${WARMUP_SEC} s`);
+  const upAt = Date.now();
   await sleep(WARMUP_SEC * 1000);
   await acknowledgeOlderAlerts();
   mkdirSync(OUT, { recursive: true });
@@ -136,6 +160,15 @@ try {
   await page.getByTestId('confirm-dialog').waitFor();
   await shot(page, 'tablet-zh-CN-confirm');
   await page.getByTestId('confirm-no').click();
+  // The analytics view of the demo's day so far, in both languages, once the day has a few hours in it.
+  const left = upAt + ANALYTICS_SEC * 1000 - Date.now();
+  if (left > 0) {
+    log(`letting the branch day run another ${Math.round(left / 1000)} s for the analytics view`);
+    await sleep(left);
+  }
+  await acknowledgeOlderAlerts();
+  const day = await hubDay();
+  for (const p of pages.filter((x) => x.size === 'tablet')) await analytics(p.page, p.locale, day);
   // The hub goes away: every open page says so, and keeps trying.
   demo.kill('SIGTERM');
   await demoExited;

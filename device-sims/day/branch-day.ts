@@ -11,6 +11,7 @@ import { Incidents } from './incidents.js';
 import { KioskLine } from './kiosk-line.js';
 import type { CustomerRecord, DayRecord, ExpectedAlert } from './records.js';
 import { atMinute, checkScenario, minuteOf, type Scenario } from './scenario.js';
+import { countTaskEnds, type TaskEnds } from './task-ends.js';
 
 export interface DayOptions {
   /** Only part of the day, HH:MM (default: open to close). */
@@ -42,6 +43,7 @@ class BranchDay {
   private readonly customers: Customer[] = [];
   private readonly expected: ExpectedAlert[] = [];
   private readonly tasksStarted: Record<string, number> = {};
+  private readonly tasksEnded: TaskEnds;
   /** Entry zones where a robot is greeting (or a screen showing the welcome) right now. */
   private readonly greeting = new Map<string, number>();
   private readonly welcoming = new Map<string, number>();
@@ -74,7 +76,7 @@ class BranchDay {
     this.toMin = minuteOf(opts.to ?? s.close);
     const sensors = [...fleet.sensors.values()];
     const entry = entryZones(branch);
-    this.floor = new Floor(branch, sensors, sensors.find((x) => entry.includes(x.identity.zone ?? '')) ?? sensors[0], this.clock, (e) => {
+    this.floor = new Floor(branch, sensors, sensors.find((x) => entry.includes(x.identity.zone ?? '')) ?? sensors[0], this.clock, s.seed, (e) => {
       if (e.edge === 'start') this.expected.push({ type: 'crowding', subject: e.zone, at: e.at });
     });
     const queue = [...fleet.queues.values()][0];
@@ -112,6 +114,7 @@ class BranchDay {
       nextTicket: (fn) => this.emptyPosts.push(fn),
     });
     for (const w of fleet.workers.values()) w.onWork = (cmd, phase) => this.onWork(w, cmd, phase);
+    this.tasksEnded = countTaskEnds(fleet.workers.values());
   }
 
   async play(): Promise<Omit<DayRecord, 'raisedAlerts'>> {
@@ -122,6 +125,7 @@ class BranchDay {
     const closedAt = this.timeOf(this.toMin);
     for (const t of this.timers) this.clock.clearTimeout(t);
     this.counters.close();
+    this.floor.close();
     for (const w of this.fleet.workers.values()) w.onWork = undefined;
     const error = this.error ?? this.floor.error ?? this.counters.error;
     if (error) throw error;
@@ -138,6 +142,10 @@ class BranchDay {
       expectedAlerts: this.expected,
       devices: [...this.fleet.workers.values()].map((w) => ({ id: w.id, kind: w.identity.kind, statusLog: w.statusLog })),
       tasksStarted: this.tasksStarted,
+      tasksEnded: this.tasksEnded,
+      visits: this.floor.visits,
+      moves: this.floor.moves,
+      tracks: Object.fromEntries(this.floor.tracks),
     };
   }
 
@@ -205,8 +213,10 @@ class BranchDay {
     }
     if (c.kind === 'self-serve') return this.toKiosks(c);
     const queue = [...this.fleet.queues.values()][0];
+    // The time the ticket's `issued` carries (read as the call sends it), not its broker ack's.
+    const issuedAt = this.clock.now();
     c.ticket = await queue.issue(c.service!);
-    c.queuedAt = this.clock.now();
+    c.queuedAt = issuedAt;
     this.ticketsWaiting += 1;
     for (const begin of this.emptyPosts.splice(0)) begin(c.queuedAt);
     this.floor.move(c.id, waiting);

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load-config.js';
+import { analyticsTruth } from './analytics-truth.js';
 import { drawArrivals } from './arrivals.js';
 import { outcomes } from './outcomes.js';
 import type { CustomerRecord, DayRecord } from './records.js';
@@ -24,6 +25,10 @@ const day = (d: Partial<DayRecord>): DayRecord => ({
   raisedAlerts: [],
   devices: [],
   tasksStarted: {},
+  tasksEnded: {},
+  visits: [],
+  moves: [],
+  tracks: {},
   ...d,
 });
 
@@ -140,5 +145,86 @@ describe('outcomes', () => {
     );
     expect(o.utilisation.robot).toEqual({ devices: 2, min: 0, mean: 0.25, max: 0.5 });
     expect(o.kioskUtilisation).toBe(0.25);
+  });
+});
+
+describe('analytics truth', () => {
+  const at = (hhmm: string) => Date.parse(`2026-12-30T${hhmm}:00Z`);
+  const H10 = at('10:00');
+  const H11 = at('11:00');
+  const H12 = at('12:00');
+  // p1 goes entrance → waiting → counters and leaves at 11:05; p2 entrance → waiting → self-service and leaves at 10:55; p3 is still at the door.
+  const record = day({
+    visits: [
+      { person: 'p1', zone: 'entrance', enteredAt: at('10:10'), leftAt: at('10:11') },
+      { person: 'p1', zone: 'waiting', enteredAt: at('10:11'), leftAt: at('10:50') },
+      { person: 'p1', zone: 'counters', enteredAt: at('10:50'), leftAt: at('11:05') },
+      { person: 'p2', zone: 'entrance', enteredAt: at('10:20'), leftAt: at('10:20') + 30_000 },
+      { person: 'p2', zone: 'waiting', enteredAt: at('10:20') + 30_000, leftAt: at('10:40') },
+      { person: 'p2', zone: 'self-service', enteredAt: at('10:40'), leftAt: at('10:55') },
+      { person: 'p3', zone: 'entrance', enteredAt: at('10:58') },
+    ],
+    moves: [
+      { person: 'p1', to: 'entrance', at: at('10:10') },
+      { person: 'p1', from: 'entrance', to: 'waiting', at: at('10:11') },
+      { person: 'p1', from: 'waiting', to: 'counters', at: at('10:50') },
+      { person: 'p1', from: 'counters', to: 'outside', at: at('11:05') },
+      { person: 'p2', to: 'entrance', at: at('10:20') },
+      { person: 'p2', from: 'entrance', to: 'waiting', at: at('10:20') + 30_000 },
+      { person: 'p2', from: 'waiting', to: 'self-service', at: at('10:40') },
+      { person: 'p2', from: 'self-service', to: 'outside', at: at('10:55') },
+      { person: 'p3', to: 'entrance', at: at('10:58') },
+    ],
+    customers: [
+      customer({ id: 'c1', service: 'card', ticket: 'B001', queuedAt: at('10:11'), serviceAt: at('10:50'), servedBy: 'counter' }),
+      // Guided to a kiosk: issued, never called, so no wait.
+      customer({ id: 'c2', service: 'card', ticket: 'B002', queuedAt: at('10:21'), serviceAt: at('10:40'), servedBy: 'kiosk', diverted: true }),
+      customer({ id: 'c3', service: 'cash', ticket: 'A001', queuedAt: at('10:55'), serviceAt: at('11:10'), servedBy: 'counter' }),
+      customer({ id: 'c4', service: 'cash', ticket: 'A002', queuedAt: at('10:30'), abandonedAt: at('11:02') }),
+      customer({ id: 'c5', kind: 'self-serve', service: 'card', queuedAt: at('10:05'), serviceAt: at('10:06'), servedBy: 'kiosk' }),
+      // Waits of 1 to 10 minutes: nearest-rank p50 is the 5th (300 s), p90 the 9th (540 s), not an interpolation.
+      ...Array.from({ length: 10 }, (_, k) => customer({ id: `t${k}`, service: 'transfer', ticket: `C${k}`, queuedAt: H10, serviceAt: H10 + (k + 1) * MIN, servedBy: 'counter' })),
+    ],
+    tasksStarted: { greet: 3, guide: 1 },
+    tasksEnded: { greet: { completed: 2, failed: 1 } },
+  });
+
+  it('counts footfall by the hour of the door event, every hour of the span listed', () => {
+    expect(analyticsTruth(record, H10, H12).footfall.byHour).toEqual([
+      { hour: '2026-12-30T10:00:00.000Z', in: 3, out: 1 },
+      { hour: '2026-12-30T11:00:00.000Z', in: 0, out: 1 },
+    ]);
+  });
+
+  it('counts a dwell in the hour the visit ended (open visits not at all), with nearest-rank percentiles', () => {
+    expect(analyticsTruth(record, H10, H11).dwell).toEqual({
+      entrance: { count: 2, p50Sec: 30, p90Sec: 60 },
+      'self-service': { count: 1, p50Sec: 900, p90Sec: 900 },
+      waiting: { count: 2, p50Sec: 1170, p90Sec: 2340 },
+    });
+    expect(analyticsTruth(record, H11, H12).dwell).toEqual({ counters: { count: 1, p50Sec: 900, p90Sec: 900 } });
+  });
+
+  it('counts transitions in the hour of the move, leaving as "outside", the first zone without one', () => {
+    expect(analyticsTruth(record, H10, H11).transitions).toEqual([
+      { from: 'entrance', to: 'waiting', count: 2 },
+      { from: 'self-service', to: 'outside', count: 1 },
+      { from: 'waiting', to: 'counters', count: 1 },
+      { from: 'waiting', to: 'self-service', count: 1 },
+    ]);
+    expect(analyticsTruth(record, H11, H12).transitions).toEqual([{ from: 'counters', to: 'outside', count: 1 }]);
+  });
+
+  it('counts waits of called tickets at the call, issued at the issue, abandoned when given up', () => {
+    expect(analyticsTruth(record, H10, H11).waits).toEqual({
+      card: { count: 1, p50Sec: 2340, p90Sec: 2340, issued: 2, abandoned: 0 },
+      cash: { count: 0, p50Sec: null, p90Sec: null, issued: 2, abandoned: 0 },
+      transfer: { count: 10, p50Sec: 300, p90Sec: 540, issued: 10, abandoned: 0 },
+    });
+    expect(analyticsTruth(record, H11, H12).waits).toEqual({ cash: { count: 1, p50Sec: 900, p90Sec: 900, issued: 0, abandoned: 1 } });
+  });
+
+  it('reports what the devices did per task type, whatever the span', () => {
+    expect(analyticsTruth(record, H11, H12).tasks).toEqual({ greet: { started: 3, completed: 2, failed: 1 }, guide: { started: 1, completed: 0, failed: 0 } });
   });
 });

@@ -8,7 +8,7 @@ export interface CustomerRecord {
   service?: string;
   kioskCapable: boolean;
   ticket?: string;
-  /** Joined a line: took a ticket, or (self-serve) reached the kiosks. */
+  /** Joined a line: the queue system issued their ticket (its `issued` time), or (self-serve) they reached the kiosks. */
   queuedAt?: number;
   /** A robot started greeting at their entry zone while they were there. */
   greetedAt?: number;
@@ -26,6 +26,22 @@ export interface CustomerRecord {
   leftAt?: number;
   /** Promotions (screens, robots) that started while they waited. */
   promotionsSeen: number;
+}
+
+/** One person's stay in one zone, as the cameras' tracks tell it: `leftAt` unset if they were still there when the day ended. */
+export interface ZoneVisit {
+  person: string;
+  zone: string;
+  enteredAt: number;
+  leftAt?: number;
+}
+
+/** A person's step between zones: `from` unset when they came in through the door, `to` "outside" when they left the branch. */
+export interface ZoneMove {
+  person: string;
+  from?: string;
+  to: string;
+  at: number;
 }
 
 /** A condition the simulation created, which the hub should raise an alert for: `at` is when the rule says it is due. */
@@ -62,4 +78,11 @@ export interface DayRecord {
   devices: { id: string; kind: string; statusLog: { at: number; status: string }[] }[];
   /** Tasks the devices started, by type: what the hub had them do. */
   tasksStarted: Record<string, number>;
+  /** The `completed` and `failed` acks the devices delivered to the hub, by task type, until they disconnected. */
+  tasksEnded: Record<string, { completed: number; failed: number }>;
+  /** Everybody's zones over the day (customers and groups), in order: the truth behind footfall, tracks and occupancy. */
+  visits: ZoneVisit[];
+  moves: ZoneMove[];
+  /** The anonymous track id each person had on the wire (the hub never learns whose it is). */
+  tracks: Record<string, string>;
 }

@@ -11,6 +11,14 @@ import { playDay } from './branch-day.js';
 import type { DayRecord, RaisedAlert } from './records.js';
 import type { Scenario } from './scenario.js';
 
+type Login = { username: string; password: string };
+
+/** The hub's REST API, as the run's manager. */
+export interface HubReader {
+  httpUrl: string;
+  get<T>(path: string): Promise<T>;
+}
+
 export interface RunOptions {
   scenario: Scenario;
   /** false: the hub only observes (`rules.autoDispatch: false`): the no-coordination baseline. */
@@ -24,10 +32,12 @@ export interface RunOptions {
   /** A running hub (its config must be the scenario's): else the run starts its own, in a fresh data dir. */
   hub?: { mqttUrl: string; httpUrl: string };
   /** A manager of the hub, to read its alerts (default: the config's first manager with a plain password). */
-  login?: { username: string; password: string };
+  login?: Login;
   signal?: AbortSignal;
   /** Told once the devices are connected: the clock the day runs on, and when its played part starts. */
   onStart?: (clock: Clock) => void;
+  /** Told once the day is played and the devices are gone, before a hub started for the run stops: to read more of the hub than its alerts. */
+  afterDay?: (hub: HubReader, day: DayRecord) => Promise<void>;
 }
 
 /** Plays one scenario day against a hub (started for it, or running) and collects the hub's alerts. */
@@ -38,14 +48,19 @@ export async function runDay(opts: RunOptions): Promise<DayRecord> {
   const own = opts.hub ? undefined : await startOwnHub(opts, branch.id);
   try {
     const hub = opts.hub ?? { mqttUrl: `mqtt://127.0.0.1:${own!.process.mqttPort}`, httpUrl: `http://127.0.0.1:${own!.process.httpPort}` };
+    const login = opts.login ?? defaultLogin(config);
+    const reader = hubReader(hub.httpUrl, login);
     const fleet = await connectFleet(config, { url: hub.mqttUrl, scale: opts.scale, only: branch.devices.map((d) => d.id) });
+    let day: DayRecord;
     try {
       opts.onStart?.(fleet.clock);
-      const day = await playDay(opts.scenario, branch, fleet, opts);
-      return { ...day, raisedAlerts: await hubAlerts(hub.httpUrl, branch.id, opts.login ?? defaultLogin(config)) };
+      const played = await playDay(opts.scenario, branch, fleet, opts);
+      day = { ...played, raisedAlerts: login ? await hubAlerts(reader, branch.id) : [] };
     } finally {
       await fleet.disconnect();
     }
+    await opts.afterDay?.(reader, day);
+    return day;
   } finally {
     if (own) await own.stop();
   }
@@ -80,18 +95,32 @@ async function startOwnHub(opts: RunOptions, branchId: string): Promise<{ proces
   }
 }
 
-function defaultLogin(config: HubConfig): { username: string; password: string } | undefined {
+function defaultLogin(config: HubConfig): Login | undefined {
   const m = config.managers.find((x) => x.password !== undefined);
   return m ? { username: m.username, password: m.password! } : undefined;
 }
 
-/** Alerts of the last 24 h as the hub lists them to a manager; none without a manager to log in as. */
-async function hubAlerts(httpUrl: string, branchId: string, login: { username: string; password: string } | undefined): Promise<RaisedAlert[]> {
-  if (!login) return [];
-  const auth = await fetch(`${httpUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(login) });
-  if (!auth.ok) throw new Error(`logging in to ${httpUrl} as ${login.username}: HTTP ${auth.status}`);
-  const { token } = (await auth.json()) as { token: string };
-  const res = await fetch(`${httpUrl}/api/branches/${branchId}/alerts`, { headers: { authorization: `Bearer ${token}` } });
-  if (!res.ok) throw new Error(`reading alerts of ${branchId}: HTTP ${res.status}`);
-  return ((await res.json()) as RaisedAlert[]).map(({ type, subject, raisedAt }) => ({ type, subject, raisedAt }));
+/** Logs in on the first call; without a manager to log in as, every call fails saying so. */
+function hubReader(httpUrl: string, login: Login | undefined): HubReader {
+  let token: Promise<string> | undefined;
+  const logIn = async () => {
+    if (!login) throw new Error(`no manager to log in to ${httpUrl} as: give \`login\``);
+    const auth = await fetch(`${httpUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(login) });
+    if (!auth.ok) throw new Error(`logging in to ${httpUrl} as ${login.username}: HTTP ${auth.status}`);
+    return ((await auth.json()) as { token: string }).token;
+  };
+  return {
+    httpUrl,
+    get: async <T>(path: string) => {
+      token ??= logIn();
+      const res = await fetch(`${httpUrl}${path}`, { headers: { authorization: `Bearer ${await token}` } });
+      if (!res.ok) throw new Error(`GET ${path}: HTTP ${res.status} ${await res.text()}`);
+      return (await res.json()) as T;
+    },
+  };
+}
+
+/** Alerts of the last 24 h as the hub lists them to a manager. */
+async function hubAlerts(hub: HubReader, branchId: string): Promise<RaisedAlert[]> {
+  return (await hub.get<RaisedAlert[]>(`/api/branches/${branchId}/alerts`)).map(({ type, subject, raisedAt }) => ({ type, subject, raisedAt }));
 }
