@@ -49,3 +49,19 @@ describe('analytics group commit', () => {
     expect(saved[1].buckets.find((b) => b.kind === 'dwell')?.data).toEqual({ hist: expect.any(Object) });
   });
 });
+
+describe('analytics bucket cache', () => {
+  it('keeps changes not yet stored when the cache starts again', async () => {
+    const saved: AnalyticsChange[] = [];
+    const repo = { bucket: async () => null, save: async (_b: string, c: AnalyticsChange) => void saved.push(c) } as unknown as AnalyticsRepository;
+    const clock = { now: () => 0 } as Clock;
+    const analytics = new BranchAnalytics({ id: 'b1' } as BranchConfig, { clock, analytics: repo, logger: { error: () => undefined } }, () => undefined);
+    const issue = (service: string) => analytics.queue({ branchId: 'b1', deviceId: 'qms', at: new Date('2026-12-30T01:00:00Z'), ts: undefined, event: 'issued', ticket: 'A1', service }, null);
+    await issue('card');
+    // More buckets than the cache holds, all in one batch: the first is still the one being counted.
+    for (let i = 0; i < 5001; i++) await issue(`s${i}`);
+    await issue('card');
+    await analytics.commit();
+    expect(saved[0].buckets.find((b) => b.key === 'card')?.data).toEqual({ issued: 2 });
+  });
+});

@@ -40,7 +40,7 @@ export function hold(d: Record<string, unknown>, value: number, sec: number): vo
 /**
  * One branch's analytics, kept as events arrive (never by rescanning raw rows): per hour, dwell per zone,
  * transitions, waits per service and tasks per type; per 5 minutes, people per zone and counters open,
- * integrated over time. Each event's changes — with its raw track row — are stored in one transaction,
+ * integrated over time. What events change — with their raw track rows — is stored by group commit (`commit`),
  * so the aggregates survive a restart; tracks still in the branch are picked up from the raw rows.
  * Called only by its branch's owner, one event at a time.
  */
@@ -150,7 +150,8 @@ export class BranchAnalytics {
   private async bucket(kind: BucketKind, key: string, atMs: number, unit: number): Promise<Record<string, unknown>> {
     const at = startOf(atMs, unit);
     const id = `${kind}|${key}|${at}`;
-    let b = this.cache.get(id);
+    // Changed and not yet stored: the cache may have been emptied since, the database is behind.
+    let b = this.dirty.get(id) ?? this.cache.get(id);
     if (!b) {
       if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
       b = (await this.p.analytics.bucket(this.branchId, kind, key, at)) ?? { kind, key, at, data: {} };
