@@ -3,6 +3,9 @@ import type { DataSource } from 'typeorm';
 import { AlertRepository } from './alerts/alert.repository.js';
 import { AnalyticsRepository } from './analytics/analytics.repository.js';
 import { AnalyticsService } from './analytics/analytics.service.js';
+import { Outbox } from './uplink/outbox.js';
+import { AppointmentRepository } from './appointments/appointment.repository.js';
+import { UplinkService } from './uplink/uplink.service.js';
 import { AlertsService } from './alerts/alerts.service.js';
 import { Branches } from './branch/branches.service.js';
 import { BrokerService } from './broker/broker.service.js';
@@ -58,6 +61,9 @@ export class AppModule {
         SiteRepository,
         AnalyticsRepository,
         AnalyticsService,
+        Outbox,
+        AppointmentRepository,
+        UplinkService,
         FlowStateRepository,
         DeadlineRepository,
         SettingRepository,

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { AlertType } from './alerts/alert-types.js';
 import type { AckPayload, ConductPayload, DeviceStatus, ErrorCode, QueuePayload } from './contracts/payloads.js';
-import type { AlertView, BranchSummary, DeviceView, Task } from './contracts/views.js';
+import type { AlertView, AppointmentView, BranchSummary, DeviceView, Task, UplinkView } from './contracts/views.js';
 
 /** Every in-process domain event, named and typed once. Each carries its branch; payloads are plain objects. */
 export interface HubEventMap {
@@ -22,11 +22,15 @@ export interface HubEventMap {
   alertRaise: { branchId: string; type: AlertType; subject: string; message: string; data: Record<string, unknown> };
   /** The condition behind an alert ended. */
   alertClear: { branchId: string; type: AlertType; subject: string };
+  /** A request from headquarters' broker (`hq/{b}/requests`), raw: its branch's owner parses and answers it. */
+  hqRequest: { branchId: string; payload: Buffer };
   // What the dashboard shows changed.
   deviceChanged: { branchId: string; device: DeviceView };
   taskChanged: { branchId: string; task: Task };
   alertChanged: { branchId: string; alert: AlertView };
   summary: { branchId: string; summary: BranchSummary };
+  uplinkChanged: { branchId: string; uplink: UplinkView };
+  appointmentChanged: { branchId: string; appointment: AppointmentView };
 }
 export type HubEventName = keyof HubEventMap;
 type Listener<K extends HubEventName> = (event: HubEventMap[K]) => void | Promise<void>;

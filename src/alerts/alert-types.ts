@@ -4,7 +4,7 @@
  * acknowledgement closes them.
  */
 export const EVENT_ALERTS = ['vip-arrival', 'task-failed', 'conduct'] as const;
-export const CONDITION_ALERTS = ['device-down', 'crowding', 'long-wait', 'post-unattended'] as const;
+export const CONDITION_ALERTS = ['device-down', 'crowding', 'long-wait', 'post-unattended', 'appointment-due'] as const;
 export type AlertType = (typeof EVENT_ALERTS)[number] | (typeof CONDITION_ALERTS)[number];
 
 /** How urgent an alert is; one that nobody acknowledges within `alertEscalateMin` goes one level up, then again. */
@@ -20,4 +20,5 @@ export const RAISED_AT: Record<AlertType, AlertLevel> = {
   crowding: 'warning',
   'long-wait': 'warning',
   'post-unattended': 'warning',
+  'appointment-due': 'info',
 };

@@ -5,17 +5,20 @@ import { AlertRecord } from '../persistence/entities.js';
 import { Store } from '../persistence/store.js';
 import type { Deadline } from '../schedule/deadline.js';
 import { DeadlineRepository } from '../schedule/deadline.repository.js';
+import { Outbox } from '../uplink/outbox.js';
 import { ALERT_LEVELS, type AlertLevel } from './alert-types.js';
 
 /**
  * Alerts. Changes are targeted updates guarded by the row's current state, so a manager's acknowledgement
- * and a condition clearing at the same moment never overwrite each other.
+ * and a condition clearing at the same moment never overwrite each other. Raising and closing one stores
+ * headquarters' event in the same transaction (the uplink's outbox).
  */
 @Injectable()
 export class AlertRepository {
   constructor(
     private readonly store: Store,
     private readonly deadlines: DeadlineRepository,
+    private readonly outbox: Outbox,
   ) {}
 
   /**
@@ -28,6 +31,10 @@ export class AlertRepository {
       const open = (await em.findOneBy(AlertRecord, { branchId: alert.branchId, type: alert.type, subject: alert.subject, open: true })) ?? alert;
       const raised = open.id === alert.id;
       if (raised && escalation) await this.deadlines.put(em, escalation);
+      if (raised) {
+        const { id, type, subject, level, message } = alert;
+        await this.outbox.append(em, alert.branchId, { kind: 'alert-raised', alertId: id, type, subject, level, message });
+      }
       return { alert: open, raised };
     });
   }
@@ -36,7 +43,11 @@ export class AlertRepository {
   async clear(branchId: string, type: string, subject: string, at: string): Promise<AlertView | null> {
     const open = await this.store.manager.findOneBy(AlertRecord, { branchId, type, subject, open: true });
     if (!open) return null;
-    const done = await this.store.transaction((em) => em.update(AlertRecord, { id: open.id, open: true }, { open: false, clearedAt: at }));
+    const done = await this.store.transaction(async (em) => {
+      const r = await em.update(AlertRecord, { id: open.id, open: true }, { open: false, clearedAt: at });
+      if (r.affected) await this.outbox.append(em, branchId, { kind: 'alert-cleared', alertId: open.id, type, subject });
+      return r;
+    });
     return done.affected ? this.get(open.id) : null;
   }
 
@@ -44,7 +55,10 @@ export class AlertRepository {
   async acknowledge(id: string, by: string, at: string, close: boolean): Promise<AlertView | null> {
     await this.store.transaction(async (em) => {
       await em.update(AlertRecord, { id, ackedAt: IsNull() }, { ackedAt: at, ackedBy: by });
-      if (close) await em.update(AlertRecord, { id, open: true }, { open: false, clearedAt: at });
+      if (!close) return;
+      const closed = await em.update(AlertRecord, { id, open: true }, { open: false, clearedAt: at });
+      const a = closed.affected ? await em.findOneByOrFail(AlertRecord, { id }) : null;
+      if (a) await this.outbox.append(em, a.branchId, { kind: 'alert-cleared', alertId: id, type: a.type, subject: a.subject, by });
     });
     return this.get(id);
   }

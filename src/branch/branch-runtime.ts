@@ -3,6 +3,8 @@ import { isoOf, type Clock } from '../clock/clock.js';
 import type { AlertsService } from '../alerts/alerts.service.js';
 import type { AnalyticsRepository } from '../analytics/analytics.repository.js';
 import { BranchAnalytics } from '../analytics/branch-analytics.js';
+import { AppointmentBook } from '../appointments/appointment-book.js';
+import type { AppointmentRepository } from '../appointments/appointment.repository.js';
 import type { BranchConfig } from '../config/config.schema.js';
 import { Rejection } from '../contracts/rejection.js';
 import type { BrokerService } from '../broker/broker.service.js';
@@ -25,7 +27,7 @@ import { TaskBook, type CreateTask, type TaskPorts } from '../tasks/task-book.js
 import { BranchFlows, FLOWS } from './branch-flows.js';
 
 /** The signals a branch's owner takes, one at a time. */
-export const BRANCH_SIGNALS = ['presence', 'deviceState', 'footfall', 'occupancy', 'post', 'track', 'conduct', 'queue', 'ack'] as const;
+export const BRANCH_SIGNALS = ['presence', 'deviceState', 'footfall', 'occupancy', 'post', 'track', 'conduct', 'queue', 'ack', 'hqRequest'] as const;
 export type BranchSignal = (typeof BRANCH_SIGNALS)[number];
 
 export interface RuntimePorts extends TaskPorts {
@@ -40,6 +42,7 @@ export interface RuntimePorts extends TaskPorts {
   flowStates: FlowStateRepository;
   alerts: AlertsService;
   analytics: AnalyticsRepository;
+  appointments: AppointmentRepository;
 }
 
 /**
@@ -54,6 +57,7 @@ export class BranchRuntime {
   readonly tasks: TaskBook;
   readonly model: BranchModel;
   private readonly analytics: BranchAnalytics;
+  private readonly appointments: AppointmentBook;
   private readonly host: FlowHost;
   private readonly flows: BranchFlows;
   private readonly greeting: GreetingFlow;
@@ -67,6 +71,7 @@ export class BranchRuntime {
     this.analytics = new BranchAnalytics(branch, { ...p, logger: this.logger }, () => void this.run(() => this.analytics.commit()));
     this.tasks = new TaskBook(branch, { ...p, observe: (task, transitions) => this.analytics.task(task, transitions) });
     this.model = new BranchModel(branch);
+    this.appointments = new AppointmentBook(branch, { ...p, logger: this.logger }, (req) => this.tasks.create(req));
     this.host = new FlowHost(branch.id, FLOWS, { clock: p.clock, repo: p.flowStates, scheduler: p.scheduler, effect: (e) => this.flows.effect(e) });
     this.flows = new BranchFlows(branch, this.model, this.tasks, this.host, p);
     this.greeting = new GreetingFlow(branch, {
@@ -117,6 +122,7 @@ export class BranchRuntime {
       if (d.kind === 'flow') return this.host.deadline(d);
       if (d.kind === 'alert-escalate') return void (await this.p.alerts.escalate(String(d.data.alertId)));
       if (d.kind === 'analytics-retention') return this.p.scheduler.schedule(await this.analytics.retention());
+      if (d.kind === 'appointment-due' || d.kind === 'appointment-missed') return this.appointments.deadline(d);
       return this.tasks.deadline(d);
     });
   }
@@ -181,6 +187,7 @@ export class BranchRuntime {
         const change = this.model.queue(q);
         if (change) await this.p.queues.save(change);
         await this.analytics.queue(q, change);
+        await this.appointments.queue(q);
         await this.flows.queue(q);
         return this.publishSummary();
       }
@@ -194,6 +201,8 @@ export class BranchRuntime {
         return this.flows.conduct(e as HubEventMap['conduct']);
       case 'ack':
         return this.ack(e as HubEventMap['ack']);
+      case 'hqRequest':
+        return this.appointments.request((e as HubEventMap['hqRequest']).payload);
       case 'track':
         return this.analytics.track(e as HubEventMap['track']);
     }

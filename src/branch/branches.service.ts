@@ -14,6 +14,7 @@ import { SiteRepository } from '../signals/site.repository.js';
 import { FlowStateRepository } from '../flows/flow-state.repository.js';
 import { AlertsService } from '../alerts/alerts.service.js';
 import { AnalyticsRepository } from '../analytics/analytics.repository.js';
+import { AppointmentRepository } from '../appointments/appointment.repository.js';
 import { CommandPort } from '../tasks/command-port.js';
 import { TaskRepository } from '../tasks/task.repository.js';
 import { BRANCH_SIGNALS, BranchRuntime, type RuntimePorts } from './branch-runtime.js';
@@ -43,8 +44,9 @@ export class Branches implements OnApplicationBootstrap, BeforeApplicationShutdo
     flowStates: FlowStateRepository,
     alerts: AlertsService,
     analytics: AnalyticsRepository,
+    appointments: AppointmentRepository,
   ) {
-    const ports: RuntimePorts = { clock, devices, events, broker, scheduler, deadlines, queues, site, flowStates, alerts, analytics, repo, commands, metrics };
+    const ports: RuntimePorts = { clock, devices, events, broker, scheduler, deadlines, queues, site, flowStates, alerts, analytics, appointments, repo, commands, metrics };
     for (const branch of config.branches) this.runtimes.set(branch.id, new BranchRuntime(branch, ports));
     for (const name of BRANCH_SIGNALS) events.on(name, (e) => this.runtimes.get(e.branchId)?.signal(name, e));
     scheduler.onDue(async (d) => this.runtimes.get(d.branchId)?.deadline(d));

@@ -19,6 +19,9 @@ export const RULE_DEFAULTS = {
   retentionDays: 30,
   /** Staffing advice: the wait 80 % of customers should stay under (issue 10, docs/analytics.md). */
   targetWaitMin: 10,
+  /** Appointments (contract section 5): `appointment-due` this long before, `missed` this long after with no ticket. */
+  appointmentLeadMin: 10,
+  appointmentGraceMin: 15,
 } as const;
 
 const id = (max: number) =>
@@ -40,6 +43,8 @@ const rulesSchema = z
     autoDispatch: z.boolean(),
     retentionDays: positive,
     targetWaitMin: positive,
+    appointmentLeadMin: z.number().nonnegative(),
+    appointmentGraceMin: positive,
   })
   .partial()
   .default({})
@@ -120,8 +125,22 @@ const serverSchema = z
   })
   .prefault({});
 
+/** Headquarters' broker (contract section 8); `HUB_UPLINK_URL` overrides `url`. */
+const uplinkSchema = z.strictObject({
+  url: z.string().regex(/^mqtts?:\/\/[^/\s]+/, 'must be mqtt://host[:port] or mqtts://host[:port]'),
+  username: z.string().min(1).optional(),
+  password: z.string().min(1).optional(),
+  /** Extension: the MQTT client id prefix (each branch connects as `<clientId>-<branch>`); default `branch-hub`. */
+  clientId: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'must match [A-Za-z0-9_-]{1,40}').default('branch-hub'),
+  /** Extension: a PEM file of the CA that signed HQ's certificate, for `mqtts://` with a private CA. */
+  caFile: z.string().min(1).optional(),
+  kpiIntervalSec: z.number().positive().default(60),
+  maxBacklog: z.number().int().min(2).default(100_000),
+});
+
 export const hubConfigSchema = z.strictObject({
   server: serverSchema,
+  uplink: uplinkSchema.optional(),
   managers: z.array(managerSchema).min(1),
   branches: z.array(branchSchema).min(1),
 });
@@ -131,6 +150,7 @@ export type BranchConfig = HubConfig['branches'][number];
 export type DeviceConfig = BranchConfig['devices'][number];
 export type Rules = BranchConfig['rules'];
 export type ManagerConfig = HubConfig['managers'][number];
+export type UplinkConfig = NonNullable<HubConfig['uplink']>;
 
 export interface ConfigIssue {
   path: PropertyKey[];

@@ -39,7 +39,8 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   for (const [name, key] of Object.entries(ENV_OVERRIDES)) {
     if (env[name] !== undefined && env[name] !== '') server[key] = env[name];
   }
-  return validateConfig({ ...raw, server }, file);
+  const uplink = env.HUB_UPLINK_URL ? { ...(raw.uplink ?? {}), url: env.HUB_UPLINK_URL } : raw.uplink;
+  return validateConfig({ ...raw, server, ...(uplink ? { uplink } : {}) }, file);
 }
 
 /** The whole config, schema and cross-references: every problem in one line, or the typed config. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AlertView, BranchSummary, DeviceView, FootfallHour, PostView, QueueView, Task } from './views.js';
+import type { AlertView, AppointmentView, BranchSummary, DeviceView, FootfallHour, PostView, QueueView, Task, UplinkView } from './views.js';
 
 /** Lobby-manager API bodies and socket commands (contract section 6). */
 export const loginRequest = z.object({ username: z.string().min(1), password: z.string().min(1) });
@@ -25,6 +25,10 @@ export interface BranchSnapshot {
   footfall: FootfallHour[];
   tasks: Task[];
   alerts: AlertView[];
+  /** Extension: today's appointments and every live one (contract section 5), by time. */
+  appointments: AppointmentView[];
+  /** Extension: the link to headquarters; null without an uplink. */
+  uplink: UplinkView | null;
 }
 
 /** Socket.IO `/dashboard`, hub → tablet (contract section 6). Every live event carries its `branchId`. */
@@ -34,6 +38,8 @@ export interface ServerToClientEvents {
   task: (t: Task) => void;
   alert: (a: AlertView) => void;
   summary: (s: BranchSummary & { branchId: string }) => void;
+  appointment: (a: AppointmentView) => void;
+  uplink: (u: UplinkView & { branchId: string }) => void;
 }
 
 /** Socket.IO `/dashboard`, tablet → hub: commands answered through the ack callback. */

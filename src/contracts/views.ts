@@ -138,3 +138,31 @@ export interface BranchSummary {
   occupancy: Record<string, number>;
   ts: string;
 }
+
+/** Extension: the branch's link to headquarters (contract section 8), when an uplink is configured. */
+export interface UplinkView {
+  connected: boolean;
+  /** Events not yet acknowledged by headquarters' broker, and when the oldest was stored. */
+  backlog: number;
+  oldestAt: string | null;
+}
+
+export const APPOINTMENT_STATES = ['accepted', 'rejected', 'due', 'arrived', 'served', 'missed'] as const;
+export type AppointmentState = (typeof APPOINTMENT_STATES)[number];
+
+/** An appointment headquarters booked, as `GET /api/branches/{b}/appointments` and the dashboard show it. */
+export interface AppointmentView {
+  branchId: string;
+  requestId: string;
+  ref: string;
+  service: string;
+  /** When the customer is expected (hub clock). */
+  at: string;
+  segment: string | null;
+  note: string | null;
+  state: AppointmentState;
+  reason: string | null;
+  ticket: string | null;
+  createdAt: string;
+  updatedAt: string;
+}

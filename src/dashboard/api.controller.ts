@@ -2,6 +2,8 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res, 
 import type { Response } from 'express';
 import { AlertsService } from '../alerts/alerts.service.js';
 import { AnalyticsService } from '../analytics/analytics.service.js';
+import { AppointmentRepository } from '../appointments/appointment.repository.js';
+import { CLOCK, type Clock } from '../clock/clock.js';
 import { toCsv } from '../analytics/csv.js';
 import { HUB_CONFIG } from '../config/config.module.js';
 import type { HubConfig } from '../config/config.schema.js';
@@ -29,6 +31,8 @@ export class ApiController {
     private readonly tasks: TasksService,
     private readonly alerts: AlertsService,
     private readonly analytics: AnalyticsService,
+    private readonly appointments: AppointmentRepository,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   @Post('auth/login')
@@ -96,6 +100,14 @@ export class ApiController {
     if (!alert) throw new Rejection('not-found', `no alert ${id}`);
     this.auth.assertMay(req.manager, alert.branchId);
     return this.alerts.acknowledge(id, req.manager);
+  }
+
+  /** Those expected in the last 7 days and later, and every live one, by time. */
+  @Get('branches/:b/appointments')
+  @UseGuards(BearerGuard)
+  branchAppointments(@Param('b') b: string, @Req() req: AuthedRequest) {
+    const since = new Date(this.clock.now() - 7 * 86_400_000).toISOString();
+    return this.appointments.list(this.auth.assertMay(req.manager, b), since);
   }
 
   @Get('branches/:b/analytics')

@@ -2,6 +2,7 @@ import { Inject, Logger } from '@nestjs/common';
 import { ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway, WebSocketServer, type OnGatewayConnection, type OnGatewayInit } from '@nestjs/websockets';
 import type { Namespace, Socket } from 'socket.io';
 import { AlertsService } from '../alerts/alerts.service.js';
+import { AppointmentRepository } from '../appointments/appointment.repository.js';
 import { Branches } from '../branch/branches.service.js';
 import { HUB_CONFIG } from '../config/config.module.js';
 import type { HubConfig } from '../config/config.schema.js';
@@ -12,6 +13,8 @@ import { parseOrReject } from '../contracts/validate.js';
 import { DevicesService } from '../devices/devices.service.js';
 import { HubEvents } from '../hub-events.js';
 import { TasksService } from '../tasks/tasks.service.js';
+import { UplinkService } from '../uplink/uplink.service.js';
+import { CLOCK, type Clock } from '../clock/clock.js';
 import { AuthService } from './auth.service.js';
 
 /** The room of a branch's live events: sockets join it once they have their snapshot, and only for their manager's branches. */
@@ -36,6 +39,9 @@ export class DashboardGateway implements OnGatewayInit, OnGatewayConnection {
     private readonly tasks: TasksService,
     private readonly alerts: AlertsService,
     private readonly branches: Branches,
+    private readonly appointments: AppointmentRepository,
+    private readonly uplink: UplinkService,
+    @Inject(CLOCK) private readonly clock: Clock,
     events: HubEvents,
   ) {
     const room = (branchId: string) => this.nsp?.to(live(branchId));
@@ -43,6 +49,8 @@ export class DashboardGateway implements OnGatewayInit, OnGatewayConnection {
     events.on('taskChanged', (e) => void room(e.branchId)?.emit('task', e.task));
     events.on('alertChanged', (e) => void room(e.branchId)?.emit('alert', e.alert));
     events.on('summary', (e) => void room(e.branchId)?.emit('summary', { branchId: e.branchId, ...e.summary }));
+    events.on('appointmentChanged', (e) => void room(e.branchId)?.emit('appointment', e.appointment));
+    events.on('uplinkChanged', (e) => void room(e.branchId)?.emit('uplink', { branchId: e.branchId, ...e.uplink }));
   }
 
   afterInit(nsp: DashboardNamespace): void {
@@ -139,6 +147,10 @@ export class DashboardGateway implements OnGatewayInit, OnGatewayConnection {
   private async snapshot(mine: string[]): Promise<BranchSnapshot[]> {
     const branches = this.config.branches.filter((b) => mine.includes(b.id));
     const alerts = await Promise.all(branches.map((b) => this.alerts.list(b.id, 'open')));
+    const today = new Date(this.clock.now());
+    today.setHours(0, 0, 0, 0);
+    const appointments = await Promise.all(branches.map((b) => this.appointments.list(b.id, today.toISOString())));
+    const uplinks = await Promise.all(branches.map((b) => this.uplink.state(b.id)));
     return branches.map((b, i) => {
       const runtime = this.branches.get(b.id);
       return {
@@ -151,6 +163,8 @@ export class DashboardGateway implements OnGatewayInit, OnGatewayConnection {
         footfall: runtime.model.footfallByHour(),
         tasks: runtime.tasks.openTasks().map((t) => ({ ...t })),
         alerts: alerts[i],
+        appointments: appointments[i],
+        uplink: uplinks[i],
       };
     });
   }

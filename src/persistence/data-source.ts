@@ -7,8 +7,9 @@ import { Initial1763800000000 } from './migrations/1763800000000-initial.js';
 import { Foundations1763900000000 } from './migrations/1763900000000-foundations.js';
 import { Flows1764000000000 } from './migrations/1764000000000-flows.js';
 import { Analytics1765000000000 } from './migrations/1765000000000-analytics.js';
+import { Uplink1765100000000 } from './migrations/1765100000000-uplink.js';
 
-const MIGRATIONS = [Initial1763800000000, Foundations1763900000000, Flows1764000000000, Analytics1765000000000];
+const MIGRATIONS = [Initial1763800000000, Foundations1763900000000, Flows1764000000000, Analytics1765000000000, Uplink1765100000000];
 
 /**
  * SQLite file `hub.sqlite` in the data dir by default; PostgreSQL (or any TypeORM URL driver) when a

@@ -199,7 +199,46 @@ export class AnalyticsLevelRecord {
   @Column({ type: 'varchar', length: 30 }) since: string;
 }
 
+/** An event for headquarters (contract section 8), kept until HQ's broker acknowledged it: the outbox. */
+@Entity('uplink_event')
+export class UplinkEventRecord {
+  @PrimaryColumn({ type: 'varchar', length: 32 }) branchId: string;
+  @PrimaryColumn({ type: 'integer' }) seq: number;
+  /** The event as HQ receives it: `{seq, ts, kind, …}`. */
+  @Column({ type: 'simple-json' }) body: object;
+  @Column({ type: 'varchar', length: 30 }) createdAt: string;
+}
+
+/** The last `seq` a branch gave an uplink event: it rises by one per event, across restarts and acknowledged events. */
+@Entity('uplink_cursor')
+export class UplinkCursorRecord {
+  @PrimaryColumn({ type: 'varchar', length: 32 }) branchId: string;
+  @Column({ type: 'integer' }) seq: number;
+}
+
+/** An appointment headquarters booked (contract section 5): one per `requestId`, rejected ones too (a redelivery repeats their answer). */
+@Entity('appointment')
+@Index(['branchId', 'ref'])
+export class AppointmentRecord {
+  @PrimaryColumn({ type: 'varchar', length: 32 }) branchId: string;
+  @PrimaryColumn({ type: 'varchar', length: 64 }) requestId: string;
+  @Column({ type: 'varchar', length: 64 }) ref: string;
+  @Column({ type: 'varchar', length: 32 }) service: string;
+  @Column({ type: 'varchar', length: 30 }) at: string;
+  @Column({ type: 'varchar', length: 32, nullable: true }) segment: string | null;
+  @Column({ type: 'varchar', length: 500, nullable: true }) note: string | null;
+  /** accepted, rejected, due, arrived, served, missed. */
+  @Column({ type: 'varchar', length: 16 }) state: string;
+  @Column({ type: 'varchar', length: 200, nullable: true }) reason: string | null;
+  @Column({ type: 'varchar', length: 32, nullable: true }) ticket: string | null;
+  @Column({ type: 'varchar', length: 30 }) createdAt: string;
+  @Column({ type: 'varchar', length: 30 }) updatedAt: string;
+}
+
 export const ENTITIES = [
+  AppointmentRecord,
+  UplinkEventRecord,
+  UplinkCursorRecord,
   TrackEventRecord,
   AnalyticsBucketRecord,
   AnalyticsLevelRecord,

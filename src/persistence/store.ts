@@ -12,14 +12,24 @@ import { KeyedQueue } from '../keyed-queue.js';
 export class Store {
   private readonly oneAtATime: boolean;
   private readonly writes = new KeyedQueue();
+  private readonly committed: (() => void)[] = [];
 
   constructor(@InjectDataSource() private readonly db: DataSource) {
     this.oneAtATime = db.options.type === 'sqlite';
   }
 
   transaction<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
-    const run = () => this.db.transaction(work);
+    const run = async () => {
+      const result = await this.db.transaction(work);
+      for (const listener of this.committed) listener();
+      return result;
+    };
     return this.oneAtATime ? this.writes.run('db', run) : run();
+  }
+
+  /** Told after every committed transaction (e.g. the uplink: new outbox rows are visible to its sender now). */
+  onCommit(listener: () => void): void {
+    this.committed.push(listener);
   }
 
   /** For reads. */

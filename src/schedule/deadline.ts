@@ -1,5 +1,5 @@
 /** What a deadline is about; the branch owner knows what to do with each. */
-export const DEADLINE_KINDS = ['task-ack', 'task-expiry', 'device-return', 'flow', 'alert-escalate', 'analytics-retention'] as const;
+export const DEADLINE_KINDS = ['task-ack', 'task-expiry', 'device-return', 'flow', 'alert-escalate', 'analytics-retention', 'appointment-due', 'appointment-missed'] as const;
 export type DeadlineKind = (typeof DEADLINE_KINDS)[number];
 
 /** "At `dueAt`, tell the owner of branch `branchId` about `kind` / `data`." */

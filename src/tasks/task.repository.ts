@@ -5,18 +5,23 @@ import type { Task, TaskTransition, TaskView } from '../contracts/views.js';
 import { TaskRecord, TaskTransitionRecord } from '../persistence/entities.js';
 import { Store } from '../persistence/store.js';
 import { DeadlineRepository } from '../schedule/deadline.repository.js';
+import { Outbox } from '../uplink/outbox.js';
 import type { Step } from './task-lifecycle.js';
 
 const asTask = (r: TaskRecord): Task => ({ ...r }) as Task;
 const asTransition = ({ taskId, fromState, toState, deviceId, cause, at }: TaskTransitionRecord): TaskTransition =>
   ({ taskId, fromState, toState, deviceId, cause, at }) as TaskTransition;
 
-/** Tasks with their transitions. A lifecycle step is stored whole — transitions, task and its deadlines — in one transaction. */
+/**
+ * Tasks with their transitions. A lifecycle step is stored whole — transitions, task, its deadlines and, for a
+ * task that failed, headquarters' `task-failed` event — in one transaction.
+ */
 @Injectable()
 export class TaskRepository {
   constructor(
     private readonly store: Store,
     private readonly deadlines: DeadlineRepository,
+    private readonly outbox: Outbox,
   ) {}
 
   save(step: Step): Promise<void> {
@@ -25,6 +30,10 @@ export class TaskRepository {
       await em.save(TaskRecord, step.task as TaskRecord);
       for (const d of step.deadlines.set) await this.deadlines.put(em, d);
       for (const key of step.deadlines.clear) await this.deadlines.remove(em, key);
+      for (const e of step.effects) {
+        if (e.kind !== 'alert') continue;
+        await this.outbox.append(em, step.task.branchId, { kind: 'task-failed', taskId: step.task.id, type: step.task.type, deviceId: step.task.deviceId, reason: e.message });
+      }
     });
   }
 

@@ -1,0 +1,92 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { LessThan, LessThanOrEqual, type EntityManager } from 'typeorm';
+import { CLOCK, type Clock } from '../clock/clock.js';
+import { HUB_CONFIG } from '../config/config.module.js';
+import type { HubConfig } from '../config/config.schema.js';
+import { UplinkCursorRecord, UplinkEventRecord } from '../persistence/entities.js';
+import { Store } from '../persistence/store.js';
+
+/** What headquarters hears on `hq/{b}/events` (contract section 8), before the hub numbers it. */
+export type UplinkEvent =
+  | { kind: 'alert-raised'; alertId: string; type: string; subject: string; level: string; message: string }
+  | { kind: 'alert-cleared'; alertId: string; type: string; subject: string; by?: string }
+  | { kind: 'task-failed'; taskId: string; type: string; deviceId: string | null; reason: string }
+  | { kind: 'request-status'; requestId: string; state: string; reason?: string }
+  | { kind: 'backlog-dropped'; dropped: number };
+
+/**
+ * The uplink's outbox: an event for headquarters is stored in the transaction of what it reports (an alert
+ * raised, a task failed, an appointment's status), numbered by `seq` per branch, and kept until HQ's broker
+ * acknowledged it (`UplinkService`). Past `maxBacklog` waiting events, the oldest are dropped and a
+ * `backlog-dropped` event says how many. Without an uplink nothing is stored.
+ */
+@Injectable()
+export class Outbox {
+  private readonly max: number;
+  readonly enabled: boolean;
+  private readonly appended = new Set<string>();
+  private wake: (branchId: string) => void = () => undefined;
+
+  constructor(
+    @Inject(HUB_CONFIG) config: HubConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly store: Store,
+  ) {
+    this.enabled = config.uplink !== undefined;
+    this.max = config.uplink?.maxBacklog ?? 0;
+    // Rows are visible to the sender once their transaction committed.
+    store.onCommit(() => {
+      for (const b of this.appended) this.wake(b);
+      this.appended.clear();
+    });
+  }
+
+  /** The sender's wake-up call, for a branch that has new events. */
+  onAppend(wake: (branchId: string) => void): void {
+    this.wake = wake;
+  }
+
+  /** Within the transaction `em` of what the event reports. */
+  async append(em: EntityManager, branchId: string, event: UplinkEvent): Promise<void> {
+    if (!this.enabled) return;
+    const seq = await this.nextSeq(em, branchId);
+    await this.put(em, branchId, seq, event);
+    const oldest = (await em.findOne(UplinkEventRecord, { where: { branchId }, order: { seq: 'ASC' }, select: { seq: true } }))?.seq ?? seq;
+    if (seq - oldest + 1 > this.max) {
+      // The drop notice takes the next seq; the oldest go so that `max` events wait, the notice included.
+      const notice = await this.nextSeq(em, branchId);
+      const { affected } = await em.delete(UplinkEventRecord, { branchId, seq: LessThanOrEqual(notice - this.max) });
+      await this.put(em, branchId, notice, { kind: 'backlog-dropped', dropped: affected ?? 0 });
+    }
+    this.appended.add(branchId);
+  }
+
+  /** The oldest waiting events, in `seq` order. */
+  waiting(branchId: string, limit: number): Promise<UplinkEventRecord[]> {
+    return this.store.manager.find(UplinkEventRecord, { where: { branchId }, order: { seq: 'ASC' }, take: limit });
+  }
+
+  /** HQ's broker has them: up to and including `seq`. */
+  async delivered(branchId: string, seq: number): Promise<void> {
+    await this.store.transaction((em) => em.delete(UplinkEventRecord, { branchId, seq: LessThan(seq + 1) }));
+  }
+
+  /** Waiting events and the age of the oldest (s), for `/metrics` and the dashboard. */
+  async backlog(branchId: string): Promise<{ size: number; oldestAt: string | null }> {
+    const m = this.store.manager;
+    const [size, oldest] = await Promise.all([m.countBy(UplinkEventRecord, { branchId }), m.findOne(UplinkEventRecord, { where: { branchId }, order: { seq: 'ASC' } })]);
+    return { size, oldestAt: oldest?.createdAt ?? null };
+  }
+
+  private async put(em: EntityManager, branchId: string, seq: number, event: UplinkEvent): Promise<void> {
+    const ts = new Date(this.clock.now()).toISOString();
+    await em.insert(UplinkEventRecord, { branchId, seq, body: { seq, ts, ...event }, createdAt: ts });
+  }
+
+  /** One more for the branch: the cursor row is updated (and locked, on PostgreSQL) in the caller's transaction. */
+  private async nextSeq(em: EntityManager, branchId: string): Promise<number> {
+    const { affected } = await em.createQueryBuilder().update(UplinkCursorRecord).set({ seq: () => 'seq + 1' }).where({ branchId }).execute();
+    if (!affected) await em.insert(UplinkCursorRecord, { branchId, seq: 1 });
+    return (await em.findOneByOrFail(UplinkCursorRecord, { branchId })).seq;
+  }
+}
