@@ -53,10 +53,13 @@ export class Outbox {
     await this.put(em, branchId, seq, event);
     const oldest = (await em.findOne(UplinkEventRecord, { where: { branchId }, order: { seq: 'ASC' }, select: { seq: true } }))?.seq ?? seq;
     if (seq - oldest + 1 > this.max) {
-      // The drop notice takes the next seq; the oldest go so that `max` events wait, the notice included.
+      // The notice takes the next seq; the oldest go so that `max` events wait, the notice included. A notice
+      // dropped itself passes its count on: every missing seq at HQ is counted by a notice HQ receives.
       const notice = await this.nextSeq(em, branchId);
-      const { affected } = await em.delete(UplinkEventRecord, { branchId, seq: LessThanOrEqual(notice - this.max) });
-      await this.put(em, branchId, notice, { kind: 'backlog-dropped', dropped: affected ?? 0 });
+      const gone = await em.find(UplinkEventRecord, { where: { branchId, seq: LessThanOrEqual(notice - this.max) } });
+      await em.delete(UplinkEventRecord, { branchId, seq: LessThanOrEqual(notice - this.max) });
+      const carried = gone.reduce((n, r) => n + ((r.body as UplinkEvent).kind === 'backlog-dropped' ? (r.body as { dropped: number }).dropped : 0), 0);
+      await this.put(em, branchId, notice, { kind: 'backlog-dropped', dropped: gone.length + carried });
     }
     this.appended.add(branchId);
   }
