@@ -145,6 +145,8 @@ export interface UplinkView {
   /** Events not yet acknowledged by headquarters' broker, and when the oldest was stored. */
   backlog: number;
   oldestAt: string | null;
+  /** Why the last connection attempt failed (e.g. a certificate it cannot verify), until it connects. */
+  error: string | null;
 }
 
 export const APPOINTMENT_STATES = ['accepted', 'rejected', 'due', 'arrived', 'served', 'missed'] as const;

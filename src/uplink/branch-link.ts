@@ -36,6 +36,8 @@ export class BranchLink {
   private ending = false;
   /** An outage is logged once, and its end. */
   private failing = false;
+  /** Why the last attempt failed, until it connects again: shown to managers and IT. */
+  lastError: string | null = null;
 
   constructor(
     readonly branchId: string,
@@ -65,6 +67,8 @@ export class BranchLink {
     this.client.on('error', (e) => {
       if (!this.failing) p.error(`uplink ${branchId}: ${e.message}; retrying every second`);
       this.failing = true;
+      this.lastError = e.message;
+      p.changed(branchId, false);
     });
   }
 
@@ -93,9 +97,9 @@ export class BranchLink {
     try {
       await this.publish(hqTopics.status(this.branchId), { online: true, since: this.p.now() }, true);
       await this.client.subscribeAsync(hqTopics.requests(this.branchId), { qos: 1 });
-      this.p.changed(this.branchId, true);
       if (this.failing) this.p.error(`uplink ${this.branchId}: connected again`);
       this.failing = false;
+      this.lastError = null;
       this.wake();
     } catch (e) {
       this.p.error(`uplink ${this.branchId}: ${(e as Error).message}`);

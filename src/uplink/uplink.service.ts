@@ -5,6 +5,7 @@ import { CLOCK, isoOf, type Clock, type TimerHandle } from '../clock/clock.js';
 import { HUB_CONFIG } from '../config/config.module.js';
 import type { HubConfig, UplinkConfig } from '../config/config.schema.js';
 import { DevicesService } from '../devices/devices.service.js';
+import type { UplinkView } from '../contracts/views.js';
 import { HubEvents } from '../hub-events.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import { AlertRepository } from '../alerts/alert.repository.js';
@@ -73,11 +74,11 @@ export class UplinkService implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   /** Connected or not, and the backlog: gauges and the dashboard's `uplink` event. */
-  async state(branchId: string): Promise<{ connected: boolean; backlog: number; oldestAt: string | null } | null> {
+  async state(branchId: string): Promise<UplinkView | null> {
     const link = this.links.get(branchId);
     if (!link) return null;
     const { size, oldestAt } = await this.outbox.backlog(branchId);
-    return { connected: link.isConnected, backlog: size, oldestAt };
+    return { connected: link.isConnected, backlog: size, oldestAt, error: link.lastError };
   }
 
   private async report(branchId: string, connected: boolean): Promise<void> {
