@@ -79,6 +79,16 @@ describe('uplink durability', () => {
     expect(events().every((e) => e.kind === 'alert-raised' && e.type === 'conduct')).toBe(true);
   });
 
+  it('has HQ hear the will when the hub vanishes, and online again when it is back', async () => {
+    await start(100);
+    await hq.waitFor(() => hq.seen('br-1').status?.online === true, 5000, 'online');
+    await kill();
+    const will = await hq.waitFor(() => (hq.seen('br-1').status?.online === false ? hq.seen('br-1').status : null), 5000, 'the will');
+    expect(Date.parse(will!.since)).not.toBeNaN();
+    await start(100);
+    await hq.waitFor(() => hq.seen('br-1').status?.online === true, 5000, 'online again');
+  });
+
   it('drops the oldest past maxBacklog and says how many, so every seq is either delivered or counted as dropped', async () => {
     await start(5);
     await broker.stop();
