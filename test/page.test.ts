@@ -47,6 +47,9 @@ describe('the tablet page', () => {
     await expect(page.getByTestId('branch-name').innerText()).resolves.toBe('Test branch');
     expect(await page.getByTestId('devices-panel').locator('li.device').count()).toBe(7);
     expect(await page.getByTestId('zone-waiting').getByTestId('people').innerText()).toBe('0 / 20 人');
+    // No uplink configured: no headquarters badge, and no appointments.
+    expect(await page.getByTestId('uplink').count()).toBe(0);
+    expect(await page.getByTestId('no-appointments').innerText()).toBe(zh.appointments.empty);
     const token = await inPage<string | null>(page, "sessionStorage.getItem('branch-hub.token')");
     expect((await hub.api('GET', '/api/branches', undefined, token)).status).toBe(200);
     // A reload keeps the session; the API beside the page is untouched.

@@ -34,9 +34,16 @@ export function useLabels() {
   const alertType = (type: string) => known(`alertTypes.${type}`, type);
   const rule = (r: string) => (RULES[r] ? t(`rules.${RULES[r]}`) : r);
 
-  /** Hub-clock ISO time as the time of day (the tablet's time zone). */
+  /** Hub-clock ISO time as the time of day (the tablet's time zone); "—" for none, or one that is no time. */
   const time = (iso: string | null | undefined) =>
-    iso ? new Date(iso).toLocaleTimeString(locale.value, { hour: '2-digit', minute: '2-digit', hour12: false }) : '—';
+    iso && !Number.isNaN(Date.parse(iso)) ? new Date(iso).toLocaleTimeString(locale.value, { hour: '2-digit', minute: '2-digit', hour12: false }) : '—';
+
+  /** The time of day, and the date before it when that is not today on the tablet's calendar. */
+  const when = (iso: string) => {
+    const d = new Date(iso);
+    if (Number.isNaN(d.getTime()) || d.toDateString() === new Date().toDateString()) return time(iso);
+    return `${d.toLocaleDateString(locale.value, { month: 'numeric', day: 'numeric' })} ${time(iso)}`;
+  };
 
   /** Seconds as a manager reads them: "45 s" under a minute, else minutes to one decimal; "—" for none. */
   const duration = (sec: number | null) =>
@@ -57,7 +64,7 @@ export function useLabels() {
     return about ? `${alertType(a.type)} · ${about}` : alertType(a.type);
   };
 
-  return { t, locale, zone, kind, status, taskType, taskState, level, alertType, rule, time, duration, task, alert };
+  return { t, locale, zone, kind, status, taskType, taskState, level, alertType, rule, time, when, duration, task, alert };
 }
 
 /** Most urgent first, then newest. */

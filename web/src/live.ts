@@ -1,14 +1,15 @@
 import { io, type Socket } from 'socket.io-client';
 import { reactive } from 'vue';
 import type { BranchSnapshot, ClientToServerEvents, CommandAnswer, ServerToClientEvents } from '../../src/contracts/api.js';
-import type { AlertView, BranchSummary, DeviceView, Task } from '../../src/contracts/views.js';
+import type { AlertView, AppointmentView, BranchSummary, DeviceView, Task, UplinkView } from '../../src/contracts/views.js';
 import { fetchBranches, Unauthorized, type BranchInfo } from './api.js';
 import { session, signOut } from './session.js';
 
 /**
  * The page's one view of the hub: a `snapshot` on every (re)connect replaces everything, then `device`,
- * `task`, `alert` and `summary` events keep it live. Socket.IO reconnects by itself; the hub sends a fresh
- * snapshot each time, so after a reconnect the page is whole again without a reload.
+ * `task`, `alert`, `summary`, `appointment` and `uplink` events keep it live. Socket.IO reconnects by
+ * itself; the hub sends a fresh snapshot each time, so after a reconnect the page is whole again without a
+ * reload.
  */
 
 /** `connecting` until the first snapshot, `live` while connected, `lost` while Socket.IO tries again. */
@@ -39,9 +40,9 @@ let socket: Socket<ServerToClientEvents, ClientToServerEvents> | null = null;
 
 export const findBranch = (id: string): LiveBranch | undefined => live.branches.find((b) => b.id === id);
 
-/** Replaces the record with the same id, or adds it. */
-function upsert<T extends { id: string }>(list: T[], item: T): void {
-  const i = list.findIndex((x) => x.id === item.id);
+/** Replaces the record with the same `key` (an id), or adds it. */
+function upsert<T, K extends keyof T>(list: T[], item: T, key: K): void {
+  const i = list.findIndex((x) => x[key] === item[key]);
   if (i >= 0) list.splice(i, 1, item);
   else list.push(item);
 }
@@ -69,20 +70,31 @@ function applySummary(s: BranchSummary & { branchId: string }): void {
 function applyTask(t: Task): void {
   const b = findBranch(t.branchId);
   if (!b) return;
-  if (OPEN_TASK.has(t.state)) upsert(b.tasks, t);
+  if (OPEN_TASK.has(t.state)) upsert(b.tasks, t, 'id');
   else remove(b.tasks, t.id);
 }
 
 function applyAlert(a: AlertView): void {
   const b = findBranch(a.branchId);
   if (!b) return;
-  if (a.open) upsert(b.alerts, a);
+  if (a.open) upsert(b.alerts, a, 'id');
   else remove(b.alerts, a.id);
 }
 
 function applyDevice(d: DeviceView): void {
   const b = findBranch(d.branchId);
-  if (b) upsert(b.devices, d);
+  if (b) upsert(b.devices, d, 'id');
+}
+
+/** Every status of the day's appointments is kept: the panel shows the ones that ended apart. */
+function applyAppointment(a: AppointmentView): void {
+  const b = findBranch(a.branchId);
+  if (b) upsert(b.appointments, a, 'requestId');
+}
+
+function applyUplink({ branchId, ...uplink }: UplinkView & { branchId: string }): void {
+  const b = findBranch(branchId);
+  if (b) b.uplink = uplink;
 }
 
 async function loadInfo(token: string): Promise<void> {
@@ -125,6 +137,8 @@ export function start(): void {
   s.on('task', applyTask);
   s.on('alert', applyAlert);
   s.on('summary', applySummary);
+  s.on('appointment', applyAppointment);
+  s.on('uplink', applyUplink);
   s.on('disconnect', (reason) => {
     live.connection = 'lost';
     // The hub ends a socket itself only when its token expired; try once more, and a refusal logs out.
