@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import { SingleBar } from 'cli-progress';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Clock } from '../src/clock/clock.js';
+import type { AppointmentBooking } from './day/arrivals.js';
 import { outcomes, type Outcomes } from './day/outcomes.js';
 import { chartSvg, table } from './day/report.js';
 import { runDay, type RunOptions } from './day/run.js';
@@ -11,7 +12,8 @@ import { loadScenario, minuteOf, type Scenario } from './day/scenario.js';
 
 const USAGE = `branch-hub branch-day simulator
 usage: npm run sims -- [--scenario peak-day] [--compare | --baseline] [--scale 60] [--from HH:MM] [--to HH:MM]
-                      [--url mqtt://host:1883 --http http://host:3000 [--login user:password]] [--out reports] [--quiet]
+                      [--url mqtt://host:1883 --http http://host:3000 [--login user:password]] [--appointments file.json]
+                      [--out reports] [--quiet]
 Plays a scenario's branch day (device-sims/scenarios/<name>.yaml, or a file path): customers, tickets,
 counters, cameras, robots, screens and kiosks, all through MQTT on the hub's clock.
   --scenario  normal-weekday | peak-day | device-failure | crowding | a .yaml file (default normal-weekday)
@@ -22,6 +24,8 @@ counters, cameras, robots, screens and kiosks, all through MQTT on the hub's clo
   --from/--to only part of the day
   --url       play against a running hub (its config must be the scenario's; its own time scale is given
               with --scale) instead of starting one; --http is its HTTP address, for its alerts
+  --appointments  headquarters' bookings at the branch, a JSON array of {"ref", "service", "at": ISO}:
+              each one's customer comes around its time and takes a ticket carrying its ref
   --out       where the report goes: <scenario>.json (outcomes and every customer) and <scenario>.svg (hourly chart)`;
 
 async function main(): Promise<void> {
@@ -36,6 +40,7 @@ async function main(): Promise<void> {
       url: { type: 'string' },
       http: { type: 'string' },
       login: { type: 'string' },
+      appointments: { type: 'string' },
       out: { type: 'string', default: 'reports' },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -65,6 +70,7 @@ async function main(): Promise<void> {
     to: v.to,
     ...(v.url ? { hub: { mqttUrl: v.url, httpUrl: v.http! } } : {}),
     ...(username ? { login: { username, password: password ?? '' } } : {}),
+    ...(v.appointments ? { appointments: readAppointments(v.appointments) } : {}),
   };
   const stopped = new AbortController();
   process.once('SIGINT', () => stopped.abort());
@@ -85,6 +91,19 @@ async function main(): Promise<void> {
   writeFileSync(join(v.out!, `${scenario.name}.svg`), chartSvg(runs));
   console.log(`report: ${join(v.out!, `${scenario.name}.json`)}, chart: ${join(v.out!, `${scenario.name}.svg`)}`);
   process.exit(0);
+}
+
+/** Headquarters' bookings from a JSON file: one clear error naming the file and what is wrong with it. */
+function readAppointments(file: string): AppointmentBooking[] {
+  let list: unknown;
+  try {
+    list = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`--appointments ${file}: ${(e as Error).message}`, { cause: e });
+  }
+  const ok = (b: any) => typeof b?.ref === 'string' && typeof b.service === 'string' && typeof b.at === 'string' && !Number.isNaN(Date.parse(b.at));
+  if (!Array.isArray(list) || !list.every(ok)) throw new Error(`--appointments ${file}: must be a JSON array of {"ref", "service", "at": ISO time}`);
+  return list as AppointmentBooking[];
 }
 
 /** A progress bar over the played minutes of the day, redrawn twice a second from the day's clock. */

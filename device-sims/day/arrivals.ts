@@ -20,6 +20,17 @@ export interface Arrival {
   kioskMs: number;
   /** From being guided to reaching the kiosks. */
   walkMs: number;
+  /** Headquarters booked them: the appointment's `ref`, which their ticket carries. */
+  appointment?: string;
+}
+
+/** An appointment headquarters booked at the branch (`hq/{b}/requests`, contract section 8), as the day plays it. */
+export interface AppointmentBooking {
+  ref: string;
+  service: string;
+  /** ISO time of the appointment, on the hub's clock. */
+  at: string;
+  segment?: string;
 }
 
 /**
@@ -46,6 +57,30 @@ export function drawArrivals(s: Scenario, kioskServices: ReadonlySet<string>, fr
     t = bound;
   }
   return out;
+}
+
+/**
+ * The customer of an appointment booked for `bookedMinute` (minutes after midnight): they come for the booked
+ * service between 10 minutes early and 5 late and take a ticket carrying the ref (never a kiosk on their own),
+ * drawn from the scenario's seed and the ref, so the same booking replays the same customer.
+ */
+export function appointmentArrival(s: Scenario, booking: AppointmentBooking, bookedMinute: number, kioskServices: ReadonlySet<string>): Arrival {
+  const r = new Random(s.seed ^ hash(`appointment ${booking.ref}`));
+  const minute = bookedMinute + r.between(-10, 5);
+  return {
+    id: booking.ref,
+    minute,
+    ...(booking.segment === 'vip' ? { segment: 'vip' as const } : {}),
+    kind: 'ticket',
+    service: booking.service,
+    kioskCapable: kioskServices.has(booking.service),
+    followsGuide: r.chance(s.guideUptake),
+    entranceMs: r.between(20, 40) * 1000,
+    stayMs: r.between(...s.patienceMin) * 60_000,
+    kioskMs: (s.kioskMin[booking.service] ?? 3) * r.between(0.7, 1.3) * 60_000,
+    walkMs: r.between(20, 40) * 1000,
+    appointment: booking.ref,
+  };
 }
 
 function customer(s: Scenario, id: string, minute: number, services: [string, number][], total: number, kioskServices: ReadonlySet<string>): Arrival {

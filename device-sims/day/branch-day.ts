@@ -4,7 +4,7 @@ import type { TaskCommand } from '../../src/contracts/tasks.js';
 import type { Fleet } from '../fleet.js';
 import { KioskSim } from '../kiosk.js';
 import type { WorkerSim } from '../worker.js';
-import { drawArrivals, type Arrival } from './arrivals.js';
+import { appointmentArrival, drawArrivals, type AppointmentBooking, type Arrival } from './arrivals.js';
 import { Counters } from './counters.js';
 import { Floor } from './floor.js';
 import { Incidents } from './incidents.js';
@@ -23,6 +23,8 @@ export interface DayOptions {
   signal?: AbortSignal;
   /** After the doors close, customers still inside are served for at most this long (hub ms, default 2 h). */
   drainMs?: number;
+  /** Headquarters' bookings: each one's customer comes around its time and takes a ticket carrying its ref. */
+  appointments?: readonly AppointmentBooking[];
 }
 
 type Customer = CustomerRecord & { draw: Arrival };
@@ -172,6 +174,10 @@ class BranchDay {
     const kioskServices = new Set(this.branch.services.filter((x) => x.kiosk && this.kiosks.zoneFor(x.id)).map((x) => x.id));
     const arrivals = drawArrivals(s, kioskServices, this.fromMin, this.toMin);
     for (const a of arrivals) this.at(a.minute, () => this.arrive(a));
+    for (const booking of this.opts.appointments ?? []) {
+      const a = appointmentArrival(s, booking, this.fromMin + (Date.parse(booking.at) - this.start) / 60_000, kioskServices);
+      this.at(a.minute, () => this.arrive(a));
+    }
     // Counters in force when the played part begins, then each change.
     for (const [hhmm, open] of Object.entries(s.counters)) this.at(Math.max(minuteOf(hhmm), this.fromMin), () => this.openCounters(open));
     const initial = atMinute(s.counters, this.fromMin);
@@ -195,6 +201,7 @@ class BranchDay {
     const c: Customer = { id: a.id, arrivedAt: now, kind: a.kind, kioskCapable: a.kioskCapable, diverted: false, promotionsSeen: 0, draw: a };
     if (a.segment) c.segment = a.segment;
     if (a.service) c.service = a.service;
+    if (a.appointment) c.appointment = a.appointment;
     this.customers.push(c);
     this.inside += 1;
     const zone = entryZones(this.branch)[0];
@@ -215,7 +222,7 @@ class BranchDay {
     const queue = [...this.fleet.queues.values()][0];
     // The time the ticket's `issued` carries (read as the call sends it), not its broker ack's.
     const issuedAt = this.clock.now();
-    c.ticket = await queue.issue(c.service!);
+    c.ticket = await queue.issue(c.service!, c.appointment);
     c.queuedAt = issuedAt;
     this.ticketsWaiting += 1;
     for (const begin of this.emptyPosts.splice(0)) begin(c.queuedAt);
@@ -284,11 +291,19 @@ class BranchDay {
     }
   }
 
-  /** A robot comes to guide a ticket's holder (without a ticket: whoever of the service came last and was not asked yet) to the kiosks. */
+  /**
+   * A robot comes to guide a ticket's holder (without a ticket: whoever of the service came last and was not asked yet)
+   * to the kiosks, or an appointment's customer to their service's zone, where they keep their place in line.
+   */
   private guided(p: { toZone: string; service?: string; ticket?: string }, now: number): void {
     const line = p.service ? this.counters.waiting(p.service) : [];
     const c = p.ticket !== undefined ? line.find((x) => x.ticket === p.ticket) : line.findLast((x) => x.guideOfferedAt === undefined);
     if (!c) return;
+    // An appointment's arrival (contract section 5): the robot takes them to their service's zone, not to the kiosks.
+    if (c.appointment && p.toZone !== this.kiosks.zoneFor(c.service!)) {
+      c.escortedAt ??= now;
+      return;
+    }
     c.guideOfferedAt = now;
     if (!c.draw.followsGuide || !this.counters.leave(c)) return;
     c.diverted = true;

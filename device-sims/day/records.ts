@@ -8,6 +8,10 @@ export interface CustomerRecord {
   service?: string;
   kioskCapable: boolean;
   ticket?: string;
+  /** Headquarters booked them (contract section 8): the appointment's `ref`, which their ticket carries. */
+  appointment?: string;
+  /** An appointment's customer: a robot came to take them to their service's zone (they keep their place in line). */
+  escortedAt?: number;
   /** Joined a line: the queue system issued their ticket (its `issued` time), or (self-serve) they reached the kiosks. */
   queuedAt?: number;
   /** A robot started greeting at their entry zone while they were there. */

@@ -7,6 +7,7 @@ import type { HubConfig } from '../../src/config/config.schema.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { connectFleet } from '../fleet.js';
 import { startHubProcess, type HubProcess } from '../hub-process.js';
+import type { AppointmentBooking } from './arrivals.js';
 import { playDay } from './branch-day.js';
 import type { DayRecord, RaisedAlert } from './records.js';
 import type { Scenario } from './scenario.js';
@@ -33,6 +34,8 @@ export interface RunOptions {
   hub?: { mqttUrl: string; httpUrl: string };
   /** A manager of the hub, to read its alerts (default: the config's first manager with a plain password). */
   login?: Login;
+  /** Headquarters' bookings at the branch: each one's customer comes around its time and takes a ticket carrying its ref. */
+  appointments?: readonly AppointmentBooking[];
   signal?: AbortSignal;
   /** Told once the devices are connected: the clock the day runs on, and when its played part starts. */
   onStart?: (clock: Clock) => void;
