@@ -22,7 +22,7 @@ export interface HubEventMap {
   alertRaise: { branchId: string; type: AlertType; subject: string; message: string; data: Record<string, unknown> };
   /** The condition behind an alert ended. */
   alertClear: { branchId: string; type: AlertType; subject: string };
-  /** A request from headquarters' broker (`hq/{b}/requests`), raw: its branch's owner parses and answers it. */
+  /** A request from headquarters' broker (`hq/{b}/requests`), raw, handed by the uplink to its branch's owner, which parses and answers it. */
   hqRequest: { branchId: string; payload: Buffer };
   // What the dashboard shows changed.
   deviceChanged: { branchId: string; device: DeviceView };

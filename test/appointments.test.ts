@@ -74,6 +74,18 @@ describe('appointments from headquarters', () => {
     expect(await listed(id)).toMatchObject({ state: 'missed', ticket: null });
   });
 
+  it('marks an arrived appointment missed when its customer leaves the line', async () => {
+    const id = await hq.bookAppointment('br-1', { ref: 'APT-8', service: 'cash', at: inMin(30) });
+    await reaches(id, 'accepted');
+    await fleet.queues.get('qms-1')!.publish('queue', { event: 'issued', ticket: 'C950', service: 'cash', appointment: 'APT-8' });
+    await reaches(id, 'arrived');
+    await fleet.queues.get('qms-1')!.publish('queue', { event: 'abandoned', ticket: 'C950', service: 'cash' });
+    await reaches(id, 'missed');
+    expect(await listed(id)).toMatchObject({ state: 'missed', ticket: 'C950', reason: 'the customer left the line' });
+    // Its ref is free again for a new booking.
+    await reaches(await hq.bookAppointment('br-1', { ref: 'APT-8', service: 'cash', at: inMin(60) }), 'accepted');
+  });
+
   it('rejects with a reason: unknown service, a time that has passed, a malformed request, a ref already booked', async () => {
     const unknown = await hq.bookAppointment('br-1', { ref: 'APT-3', service: 'mortgage', at: inMin(60) });
     const past = await hq.bookAppointment('br-1', { ref: 'APT-4', service: 'card', at: inMin(-5) });

@@ -55,6 +55,19 @@ describe('flows that dispatch work', () => {
       expect(guides().every((g) => (g.payload.params as { service: string }).service === 'card')).toBe(true);
     });
 
+    it('never diverts a ticket issued for an appointment: its customer is expected at the counters', async () => {
+      await start(['robot-1', 'robot-2', 'screen-2', 'kiosk-1', 'qms-1'], { divertWhenWaitMin: 15 });
+      const qms = fleet.queues.get('qms-1')!;
+      await qms.issue('card');
+      const booked = await qms.issue('card', 'APT-77');
+      const third = await qms.issue('card');
+      const guides = () => [...fleet.workers.values()].flatMap((w) => w.received.filter(cmds('guide')));
+      await eventually(() => guides().some((g) => (g.payload.params as { ticket?: string }).ticket === third), 3000, 'a guide for the walk-in');
+      await hub.settle();
+      // The booked one would have been among the excess (issued second of three, over 15 min): not guided away.
+      expect(guides().map((g) => (g.payload.params as { ticket?: string }).ticket)).not.toContain(booked);
+    });
+
     it('does not divert when no kiosk is free, and stops when the wait falls back', async () => {
       await start(['robot-1', 'screen-2', 'qms-1'], { divertWhenWaitMin: 15 }); // kiosk-1 is not connected
       const qms = fleet.queues.get('qms-1')!;

@@ -19,12 +19,12 @@ const CACHE_LIMIT = 5000;
 
 export const startOf = (ms: number, unit: number) => new Date(Math.floor(ms / unit) * unit).toISOString();
 
-/** The 5-minute buckets [from, to) covers and the seconds of each, reaching back at most MAX_LEVEL_SPAN_MS from `to`. */
+/** The 5-minute buckets [from, to) covers and the seconds of each, reaching at most MAX_LEVEL_SPAN_MS past `from` (the level's last news). */
 export function spans(from: number, to: number): { at: number; sec: number }[] {
   const out: { at: number; sec: number }[] = [];
-  const start = Math.max(from, to - MAX_LEVEL_SPAN_MS);
-  for (let b = Math.floor(start / DENSITY_MS) * DENSITY_MS; b < to; b += DENSITY_MS) {
-    const sec = (Math.min(to, b + DENSITY_MS) - Math.max(start, b)) / 1000;
+  const stop = Math.min(to, from + MAX_LEVEL_SPAN_MS);
+  for (let b = Math.floor(from / DENSITY_MS) * DENSITY_MS; b < stop; b += DENSITY_MS) {
+    const sec = (Math.min(stop, b + DENSITY_MS) - Math.max(from, b)) / 1000;
     if (sec > 0) out.push({ at: b, sec });
   }
   return out;
@@ -169,6 +169,7 @@ export class BranchAnalytics {
    */
   async commit(): Promise<void> {
     this.commitQueued = false;
+    if (!this.newTracks.length && !this.dirty.size && !this.dirtyLevels.size) return;
     const change = { tracks: this.newTracks.splice(0), buckets: [...this.dirty.values()], levels: [...this.dirtyLevels.values()] };
     this.dirty.clear();
     this.dirtyLevels.clear();

@@ -82,11 +82,13 @@ export class AppointmentBook {
     await this.store(a, deadlines);
   }
 
+  /** Idempotent: a deadline fired again after a crash raises (or clears) what the first time may not have. */
   async deadline(d: Deadline): Promise<void> {
     const a = await this.p.appointments.get(this.branch.id, String(d.data.requestId));
     if (!a) return;
-    if (d.kind === 'appointment-due' && a.state === 'accepted') {
-      await this.store(this.next(a, 'due'), none);
+    if (d.kind === 'appointment-due' && (a.state === 'accepted' || a.state === 'due')) {
+      if (a.state === 'accepted') await this.store(this.next(a, 'due'), none);
+      // In the hub's time zone: the branch's, on its edge box.
       const time = new Date(a.at).toTimeString().slice(0, 5);
       await this.p.events.emit('alertRaise', {
         branchId: a.branchId,
@@ -96,13 +98,13 @@ export class AppointmentBook {
         data: { requestId: a.requestId, ref: a.ref, service: a.service, at: a.at },
       });
     }
-    if (d.kind === 'appointment-missed' && (a.state === 'accepted' || a.state === 'due')) {
-      await this.store(this.next(a, 'missed'), { set: [], clear: [key(a, 'due')] });
+    if (d.kind === 'appointment-missed') {
+      if (a.state === 'accepted' || a.state === 'due') await this.store(this.next(a, 'missed'), { set: [], clear: [key(a, 'due')] });
       await this.p.events.emit('alertClear', { branchId: a.branchId, type: 'appointment-due', subject: a.ref });
     }
   }
 
-  /** A ticket event: issued with an appointment's ref (arrived), or served (served). */
+  /** A ticket event: issued with an appointment's ref (arrived); its ticket served (served) or abandoned (missed). */
   async queue(e: HubEventMap['queue']): Promise<void> {
     if (e.event === 'issued' && e.appointment) {
       const a = await this.p.appointments.byRef(this.branch.id, e.appointment);
@@ -111,9 +113,9 @@ export class AppointmentBook {
       await this.p.events.emit('alertClear', { branchId: a.branchId, type: 'appointment-due', subject: a.ref });
       const service = this.branch.services.find((s) => s.id === a.service)!;
       await this.createTask({ type: 'guide', params: { toZone: serviceZone(service), service: a.service, ticket: e.ticket }, origin: 'flow:appointment' });
-    } else if (e.event === 'served') {
-      const a = await this.p.appointments.byTicket(this.branch.id, e.ticket);
-      if (a) await this.store(this.next(a, 'served'), none);
+    } else if (e.event === 'served' || e.event === 'abandoned') {
+      const a = await this.p.appointments.byTicket(this.branch.id, e.service, e.ticket);
+      if (a) await this.store({ ...this.next(a, e.event === 'served' ? 'served' : 'missed'), reason: e.event === 'abandoned' ? 'the customer left the line' : null }, none);
     }
   }
 

@@ -25,8 +25,9 @@ export class AppointmentRepository {
     return this.store.manager.findOneBy(AppointmentRecord, { branchId, ref, state: In(['accepted', 'due', 'arrived']) }) as Promise<AppointmentView | null>;
   }
 
-  byTicket(branchId: string, ticket: string): Promise<AppointmentView | null> {
-    return this.store.manager.findOneBy(AppointmentRecord, { branchId, ticket, state: 'arrived' }) as Promise<AppointmentView | null>;
+  /** The arrived one holding this ticket of this service; the latest, should a number come round again. */
+  byTicket(branchId: string, service: string, ticket: string): Promise<AppointmentView | null> {
+    return this.store.manager.findOne(AppointmentRecord, { where: { branchId, service, ticket, state: 'arrived' }, order: { updatedAt: 'DESC' } }) as Promise<AppointmentView | null>;
   }
 
   /** Those expected from `since` on, and every one still live; by time. */

@@ -135,7 +135,7 @@ export class BranchFlows {
   }
 
   /** Diversion hears each kiosk-capable service's estimate, and each new ticket while it diverts. */
-  private async estimates(at: number, issued?: { service: string; ticket: string }): Promise<void> {
+  private async estimates(at: number, issued?: { service: string; ticket: string; appointment?: string }): Promise<void> {
     const threshold = this.branch.rules.divertWhenWaitMin;
     for (const s of this.branch.services.filter((x) => x.kiosk)) {
       const q = this.model.services.get(s.id)!;
@@ -143,9 +143,12 @@ export class BranchFlows {
       const key = `diversion:${s.id}`;
       const input = { service: s.id, thresholdMin: threshold };
       // The new ticket first: one that arrives while diverting is guided; one that makes the wait cross the threshold is among the excess.
-      if (issued?.service === s.id) await this.host.sendIfExists(key, diversionFlow, { type: 'TICKET', ticket: issued.ticket, at });
+      // An appointment's customer is expected at the counters (a robot guides them there): never diverted.
+      if (issued?.service === s.id && !issued.appointment) await this.host.sendIfExists(key, diversionFlow, { type: 'TICKET', ticket: issued.ticket, at });
       const waitMin = q.estimatedWaitMin;
-      await this.host.send(key, diversionFlow, input, { type: 'ESTIMATE', waitMin, kioskZone: kiosks[0]?.zone ?? null, kiosks: kiosks.length, excess: excessTickets(q.waiting, waitMin, threshold), at });
+      const booked = new Set(q.waiting.filter((w) => w.appointment).map((w) => w.ticket));
+      const excess = excessTickets(q.waiting, waitMin, threshold).filter((t) => !booked.has(t));
+      await this.host.send(key, diversionFlow, input, { type: 'ESTIMATE', waitMin, kioskZone: kiosks[0]?.zone ?? null, kiosks: kiosks.length, excess, at });
     }
   }
 

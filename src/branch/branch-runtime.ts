@@ -107,6 +107,8 @@ export class BranchRuntime {
   async stop(): Promise<void> {
     this.greeting.stop();
     await this.turns.drain();
+    // The group commit the last turns queued may not have run yet.
+    await this.analytics.commit();
     this.host.stop();
   }
 

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 
 /** `hq/{b}/requests` (contract section 8): headquarters books an appointment. */
-export const appointmentRequest = z.strictObject({
+/** Fields HQ may add later are ignored, not a reason to reject. */
+export const appointmentRequest = z.object({
   requestId: z.string().min(1).max(64),
   type: z.literal('appointment'),
   ref: z.string().min(1).max(64),

@@ -112,6 +112,8 @@ export class QueueTicketRecord {
   @Column({ type: 'varchar', length: 16 }) state: string;
   @Column({ type: 'varchar', length: 30 }) issuedAt: string;
   @Column({ type: 'varchar', length: 30, nullable: true }) calledAt: string | null;
+  /** The ref of the appointment it was issued for: its customer is guided to the counters, never diverted. */
+  @Column({ type: 'varchar', length: 64, nullable: true }) appointment: string | null;
 }
 
 /** Per service of a branch: counters open, as the queue system last said. */

@@ -12,7 +12,8 @@ import { KeyedQueue } from '../keyed-queue.js';
 export class Store {
   private readonly oneAtATime: boolean;
   private readonly writes = new KeyedQueue();
-  private readonly committed: (() => void)[] = [];
+  /** What to do once a transaction has committed, by its entity manager. */
+  private readonly afterCommits = new WeakMap<EntityManager, (() => void)[]>();
 
   constructor(@InjectDataSource() private readonly db: DataSource) {
     this.oneAtATime = db.options.type === 'sqlite';
@@ -20,16 +21,25 @@ export class Store {
 
   transaction<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
     const run = async () => {
-      const result = await this.db.transaction(work);
-      for (const listener of this.committed) listener();
+      let tx: EntityManager | undefined;
+      const result = await this.db.transaction((em) => work((tx = em)));
+      for (const hook of (tx && this.afterCommits.get(tx)) ?? []) hook();
       return result;
     };
     return this.oneAtATime ? this.writes.run('db', run) : run();
   }
 
-  /** Told after every committed transaction (e.g. the uplink: new outbox rows are visible to its sender now). */
-  onCommit(listener: () => void): void {
-    this.committed.push(listener);
+  /** Runs `hook` once the transaction of `em` has committed (never if it rolls back). */
+  afterCommit(em: EntityManager, hook: () => void): void {
+    this.afterCommits.set(em, [...(this.afterCommits.get(em) ?? []), hook]);
+  }
+
+  /**
+   * A read that must not see another caller's uncommitted writes: on SQLite every caller shares one connection,
+   * so it waits its turn behind the transactions; PostgreSQL reads committed data anyway.
+   */
+  read<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
+    return this.oneAtATime ? this.writes.run('db', () => work(this.db.manager)) : work(this.db.manager);
   }
 
   /** For reads. */

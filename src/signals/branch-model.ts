@@ -33,7 +33,7 @@ export class BranchModel {
       const q = this.services.get(t.service);
       if (!q) continue;
       if (t.state === 'called') q.called.set(t.ticket, t.calledAt ?? t.issuedAt);
-      else q.waiting.push({ ticket: t.ticket, issuedAt: t.issuedAt });
+      else q.waiting.push({ ticket: t.ticket, issuedAt: t.issuedAt, ...(t.appointment ? { appointment: t.appointment } : {}) });
     }
     for (const c of queues.counters) {
       const q = this.services.get(c.service);

@@ -8,7 +8,7 @@ export interface QueueChange {
   branchId: string;
   service: string;
   /** A ticket issued or called. */
-  ticket?: { ticket: string; state: 'waiting' | 'called'; issuedAt: string; calledAt: string | null };
+  ticket?: { ticket: string; state: 'waiting' | 'called'; issuedAt: string; calledAt: string | null; appointment: string | null };
   /** A ticket served or abandoned. */
   closed?: string;
   openCounters?: number;

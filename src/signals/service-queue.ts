@@ -11,7 +11,7 @@ type TicketEvent = Extract<HubEventMap['queue'], { ticket: string }>;
  * (see wait-estimate.ts) and issued→called waits.
  */
 export class ServiceQueue {
-  waiting: { ticket: string; issuedAt: string }[] = [];
+  waiting: { ticket: string; issuedAt: string; appointment?: string }[] = [];
   /** Tickets at a counter and when they were called (ISO). */
   readonly called = new Map<string, string>();
   openCounters: number | null = null;
@@ -37,15 +37,15 @@ export class ServiceQueue {
     const wasWaiting = this.waiting.find((w) => w.ticket === e.ticket);
     this.waiting = this.waiting.filter((w) => w.ticket !== e.ticket);
     if (e.event === 'issued') {
-      this.waiting.push({ ticket: e.ticket, issuedAt: at });
-      change.ticket = { ticket: e.ticket, state: 'waiting', issuedAt: at, calledAt: null };
+      this.waiting.push({ ticket: e.ticket, issuedAt: at, ...(e.appointment ? { appointment: e.appointment } : {}) });
+      change.ticket = { ticket: e.ticket, state: 'waiting', issuedAt: at, calledAt: null, appointment: e.appointment ?? null };
     } else if (e.event === 'called') {
       this.called.set(e.ticket, at);
       if (wasWaiting) {
         change.waitedMin = (e.at.getTime() - Date.parse(wasWaiting.issuedAt)) / 60_000;
         this.observeWait(change.waitedMin);
       }
-      change.ticket = { ticket: e.ticket, state: 'called', issuedAt: wasWaiting?.issuedAt ?? at, calledAt: at };
+      change.ticket = { ticket: e.ticket, state: 'called', issuedAt: wasWaiting?.issuedAt ?? at, calledAt: at, appointment: wasWaiting?.appointment ?? null };
     } else {
       const calledAt = this.called.get(e.ticket);
       this.called.delete(e.ticket);

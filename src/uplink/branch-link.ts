@@ -38,13 +38,14 @@ export class BranchLink {
   private failing = false;
   /** Why the last attempt failed, until it connects again: shown to managers and IT. */
   lastError: string | null = null;
+  private wasConnected = false;
 
   constructor(
     readonly branchId: string,
     config: UplinkConfig,
     private readonly p: LinkPorts,
   ) {
-    const since = p.now();
+    const will = (since: string) => ({ topic: hqTopics.status(branchId), payload: Buffer.from(JSON.stringify({ online: false, since })), qos: 1 as const, retain: true });
     this.client = mqtt.connect(config.url, {
       protocolVersion: 4,
       clientId: `${config.clientId}-${branchId}`,
@@ -53,20 +54,37 @@ export class BranchLink {
       password: config.password,
       ca: config.caFile ? readFileSync(config.caFile) : undefined,
       reconnectPeriod: 1000,
+      // A refusal (HQ's broker busy, credentials being rotated) is retried too, not the end of the link.
+      reconnectOnConnackError: true,
       connectTimeout: 10_000,
-      will: { topic: hqTopics.status(branchId), payload: Buffer.from(JSON.stringify({ online: false, since })), qos: 1, retain: true },
+      will: will(p.now()),
     });
+    // The will says since when this connection was up: MQTT.js sends the options' will with each CONNECT.
+    this.client.on('reconnect', () => (this.client.options.will = will(p.now())));
     // A request is acknowledged to HQ's broker only once it is stored: a hub that dies first gets it again.
     this.client.handleMessage = (packet: IPublishPacket, done: (e?: Error) => void) => {
       if (packet.topic !== hqTopics.requests(branchId)) return done();
       const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-      p.request(branchId, payload).then(() => done(), (e: Error) => done(e));
+      p.request(branchId, payload).then(
+        () => done(),
+        (e: Error) => {
+          // Not stored: no PUBACK, and a new connection, so HQ's broker delivers it again.
+          p.error(`uplink ${branchId}: request not stored, HQ will send it again: ${e.message}`);
+          done(e);
+          this.client.stream?.destroy();
+        },
+      );
     };
     this.client.on('connect', () => void this.connected());
-    this.client.on('close', () => !this.ending && p.changed(branchId, false));
+    this.client.on('close', () => {
+      if (!this.ending && this.wasConnected) p.changed(branchId, false);
+      this.wasConnected = false;
+    });
     this.client.on('error', (e) => {
       if (!this.failing) p.error(`uplink ${branchId}: ${e.message}; retrying every second`);
       this.failing = true;
+      // Reported once per reason, not at every retry.
+      if (this.lastError === e.message) return;
       this.lastError = e.message;
       p.changed(branchId, false);
     });
@@ -89,8 +107,13 @@ export class BranchLink {
   /** Says it is going (retained status), then ends; the will is for when it cannot say so. */
   async stop(): Promise<void> {
     this.ending = true;
-    if (this.client.connected) await this.publish(hqTopics.status(this.branchId), { online: false, since: this.p.now() }, true).catch(() => undefined);
-    await this.client.endAsync();
+    if (this.client.connected) {
+      const offline = this.publish(hqTopics.status(this.branchId), { online: false, since: this.p.now() }, true).catch(() => undefined);
+      // Real time: shutdown must end within the contract's 5 s even if HQ does not answer.
+      await Promise.race([offline, new Promise((r) => setTimeout(r, 1000).unref())]);
+    }
+    // Forced: whatever is still in flight is safe in the outbox and is sent after the next start.
+    await this.client.endAsync(true);
   }
 
   private async connected(): Promise<void> {
@@ -99,6 +122,7 @@ export class BranchLink {
       await this.client.subscribeAsync(hqTopics.requests(this.branchId), { qos: 1 });
       if (this.failing) this.p.error(`uplink ${this.branchId}: connected again`);
       this.failing = false;
+      this.wasConnected = true;
       this.lastError = null;
       this.wake();
     } catch (e) {
@@ -120,8 +144,10 @@ export class BranchLink {
         }
       } while (this.again && this.client.connected && !this.ending);
     } catch (e) {
-      // The connection went while a round was in flight, or the database failed: the next connect or event tries again.
-      if (!this.ending) this.p.error(`uplink ${this.branchId}: ${(e as Error).message}`);
+      // The database failed or a publish was refused: tried again shortly (a reconnect or a new event may come first).
+      if (this.ending) return;
+      this.p.error(`uplink ${this.branchId}: sending stopped, trying again in 5 s: ${(e as Error).message}`);
+      setTimeout(() => this.wake(), 5000).unref();
     } finally {
       this.pumping = false;
     }

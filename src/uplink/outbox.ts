@@ -24,7 +24,6 @@ export type UplinkEvent =
 export class Outbox {
   private readonly max: number;
   readonly enabled: boolean;
-  private readonly appended = new Set<string>();
   private wake: (branchId: string) => void = () => undefined;
 
   constructor(
@@ -34,11 +33,6 @@ export class Outbox {
   ) {
     this.enabled = config.uplink !== undefined;
     this.max = config.uplink?.maxBacklog ?? 0;
-    // Rows are visible to the sender once their transaction committed.
-    store.onCommit(() => {
-      for (const b of this.appended) this.wake(b);
-      this.appended.clear();
-    });
   }
 
   /** The sender's wake-up call, for a branch that has new events. */
@@ -61,12 +55,13 @@ export class Outbox {
       const carried = gone.reduce((n, r) => n + ((r.body as UplinkEvent).kind === 'backlog-dropped' ? (r.body as { dropped: number }).dropped : 0), 0);
       await this.put(em, branchId, notice, { kind: 'backlog-dropped', dropped: gone.length + carried });
     }
-    this.appended.add(branchId);
+    // The sender sees the rows once their transaction committed.
+    this.store.afterCommit(em, () => this.wake(branchId));
   }
 
   /** The oldest waiting events, in `seq` order. */
   waiting(branchId: string, limit: number): Promise<UplinkEventRecord[]> {
-    return this.store.manager.find(UplinkEventRecord, { where: { branchId }, order: { seq: 'ASC' }, take: limit });
+    return this.store.read((m) => m.find(UplinkEventRecord, { where: { branchId }, order: { seq: 'ASC' }, take: limit }));
   }
 
   /** HQ's broker has them: up to and including `seq`. */
@@ -76,8 +71,7 @@ export class Outbox {
 
   /** Waiting events and the age of the oldest (s), for `/metrics` and the dashboard. */
   async backlog(branchId: string): Promise<{ size: number; oldestAt: string | null }> {
-    const m = this.store.manager;
-    const [size, oldest] = await Promise.all([m.countBy(UplinkEventRecord, { branchId }), m.findOne(UplinkEventRecord, { where: { branchId }, order: { seq: 'ASC' } })]);
+    const [size, oldest] = await this.store.read((m) => Promise.all([m.countBy(UplinkEventRecord, { branchId }), m.findOne(UplinkEventRecord, { where: { branchId }, order: { seq: 'ASC' } })]));
     return { size, oldestAt: oldest?.createdAt ?? null };
   }
 
@@ -86,10 +80,10 @@ export class Outbox {
     await em.insert(UplinkEventRecord, { branchId, seq, body: { seq, ts, ...event }, createdAt: ts });
   }
 
-  /** One more for the branch: the cursor row is updated (and locked, on PostgreSQL) in the caller's transaction. */
+  /** One more for the branch: the cursor row is created if missing, then updated (and so locked, on PostgreSQL) in the caller's transaction. */
   private async nextSeq(em: EntityManager, branchId: string): Promise<number> {
-    const { affected } = await em.createQueryBuilder().update(UplinkCursorRecord).set({ seq: () => 'seq + 1' }).where({ branchId }).execute();
-    if (!affected) await em.insert(UplinkCursorRecord, { branchId, seq: 1 });
+    await em.createQueryBuilder().insert().into(UplinkCursorRecord).values({ branchId, seq: 0 }).orIgnore().execute();
+    await em.createQueryBuilder().update(UplinkCursorRecord).set({ seq: () => 'seq + 1' }).where({ branchId }).execute();
     return (await em.findOneByOrFail(UplinkCursorRecord, { branchId })).seq;
   }
 }

@@ -57,7 +57,8 @@ export class UplinkService implements OnApplicationBootstrap, OnApplicationShutd
         new BranchLink(b.id, uplink, {
           outbox: this.outbox,
           now: () => isoOf(this.clock),
-          request: (branchId, payload) => this.events.emit('hqRequest', { branchId, payload }),
+          // The owner's turn itself, not an event: a failure must reach the link (no PUBACK, HQ sends it again).
+          request: (branchId, payload) => this.branches.get(branchId).signal('hqRequest', { branchId, payload }),
           changed: (branchId, connected) => void this.report(branchId, connected).catch((e: Error) => this.logger.warn(`uplink ${branchId}: ${e.message}`)),
           error: (m) => this.logger.warn(m),
         }),
@@ -92,7 +93,9 @@ export class UplinkService implements OnApplicationBootstrap, OnApplicationShutd
 
   private scheduleKpi(everyMs: number): void {
     this.kpiTimer = this.clock.setTimeout(() => {
-      void this.publishKpis().finally(() => this.scheduleKpi(everyMs));
+      void this.publishKpis()
+        .catch((e: Error) => this.logger.warn(`uplink: KPIs not sent: ${e.message}`))
+        .finally(() => this.scheduleKpi(everyMs));
     }, everyMs);
   }
 
@@ -102,7 +105,8 @@ export class UplinkService implements OnApplicationBootstrap, OnApplicationShutd
       const runtime = this.branches.get(b);
       const openAlerts = (await this.alerts.list(b, 'open', '')).length;
       const kpi = kpiOf(runtime.branch, runtime.model, this.devices.list(b), openAlerts, this.clock.now());
-      await link.publish(hqTopics.kpi(b), kpi, true).catch((e: Error) => this.logger.warn(`uplink ${b}: kpi not sent: ${e.message}`));
+      // Not awaited: a link that drops now must not hold up the other branches' KPIs.
+      void link.publish(hqTopics.kpi(b), kpi, true).catch((e: Error) => this.logger.warn(`uplink ${b}: kpi not sent: ${e.message}`));
       await this.report(b, link.isConnected);
     }
   }

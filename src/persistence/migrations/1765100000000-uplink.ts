@@ -1,4 +1,4 @@
-import { Table, TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
+import { Table, TableColumn, TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
 import { key, str, text } from './columns.js';
 
 /** The uplink to headquarters: the outbox of events, each branch's last `seq`, and the appointments HQ books. */
@@ -28,9 +28,11 @@ export class Uplink1765100000000 implements MigrationInterface {
         indices: [new TableIndex({ columnNames: ['branchId', 'ref'] })],
       }),
     );
+    await q.addColumn('queue_ticket', new TableColumn({ name: 'appointment', type: 'varchar', length: '64', isNullable: true }));
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.dropColumn('queue_ticket', 'appointment');
     for (const t of ['appointment', 'uplink_cursor', 'uplink_event']) await q.dropTable(t);
   }
 }
