@@ -1,117 +1,82 @@
 /**
- * `npm run bench`: performance of a real hub in this process (real broker, real database, simulated
- * devices over loopback). Prints medians and percentiles; BENCHMARKS.md records the results.
+ * `npm run bench` (a benchmark, never a test: it always exits 0): the hub against a bare aedes broker started
+ * the same way, in one run, each as its own child process. Parts: ingest, reaction, scale, fanout, startup.
+ *
+ *   npm run bench                                  every part
+ *   npm run bench -- --only ingest,reaction        some parts
+ *   npm run bench -- --runs 5                      repetitions of the cheap parts (default 3; scale runs once)
+ *   npm run bench -- --devices 2000                devices of the scale part (default 10,000 = 1,000 branches)
+ *   npm run bench -- --rate 100,10                 arrivals/s of the reaction loads (default 100 and 10)
+ *   npm run bench -- --cpu-prof /tmp/prof          hub children run with --cpu-prof into that folder
+ *
+ * Prints progress on stderr and, on stdout, a Markdown table of medians with the issue-12 targets.
+ * BENCHMARKS.md records the results.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pg from 'pg';
-import { connectFleet } from '../device-sims/fleet.js';
-import { SensorSim } from '../device-sims/sensor.js';
-import type { ProfileOverride } from '../device-sims/worker.js';
-import type { HubConfig } from '../src/config/config.schema.js';
-import { validateConfig } from '../src/config/load-config.js';
-import { startHub } from '../src/hub.js';
+import { cpus } from 'node:os';
+import { fanout } from './fanout.js';
+import { loadavg, log, median, type BenchOptions, type Row } from './harness.js';
+import { ingest } from './ingest.js';
+import { reaction } from './reaction.js';
+import { scale } from './scale.js';
+import { startup } from './startup.js';
 
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))];
-const fmt = (xs: number[]) => `median ${pct(xs, 50).toFixed(2)} ms, p95 ${pct(xs, 95).toFixed(2)} ms, p99 ${pct(xs, 99).toFixed(2)} ms (n=${xs.length})`;
-const FAST: ProfileOverride = { acceptMs: [1, 2], startMs: [1, 2], workMs: { greet: [1, 2], default: [1, 2] }, rejectRate: 0, failRate: 0 };
+const PARTS: Record<string, (o: BenchOptions) => Promise<Row[]>> = { ingest, reaction, scale, fanout, startup };
 
-function config(sensors: number, dbUrl?: string): HubConfig {
-  return validateConfig({
-    server: { mqttPort: 0, httpPort: 0, dataDir: mkdtempSync(join(tmpdir(), 'hub-bench-')), dbUrl },
-    managers: [{ username: 'bench', password: 'bench' }],
-    branches: [
-      {
-        id: 'bench',
-        name: 'Bench branch',
-        zones: [{ id: 'entrance', entry: true }, { id: 'waiting' }],
-        services: [{ id: 'card', name: 'Card', kiosk: true, avgServiceMin: 5 }],
-        devices: [
-          { id: 'robot-1', kind: 'robot', secret: 'r1', zone: 'entrance', capabilities: ['greet'] },
-          { id: 'robot-2', kind: 'robot', secret: 'r2', zone: 'waiting', capabilities: ['greet'] },
-          ...Array.from({ length: sensors }, (_, i) => ({ id: `cam-${i}`, kind: 'sensor', secret: `c${i}`, zone: 'entrance' })),
-        ],
-        rules: { greetCooldownSec: 0 },
-      },
-    ],
-  });
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i >= 0) return process.argv[i + 1];
+  const eq = process.argv.find((a) => a.startsWith(`--${name}=`));
+  return eq?.slice(name.length + 3);
 }
 
-/** Footfall → `greet` on the robot's `cmd`, one arrival at a time after the last greeting completed. */
-async function greetingLatency(dbUrl?: string, arrivals = 200): Promise<number[]> {
-  const cfg = config(1, dbUrl);
-  const hub = await startHub(cfg, { logLevel: 'silent' });
-  const fleet = await connectFleet(cfg, { url: `mqtt://127.0.0.1:${hub.mqttPort}`, profile: FAST, clock: hub.clock });
-  const cam = fleet.sensors.get('cam-0')!;
-  const robots = [...fleet.workers.values()];
-  const latencies: number[] = [];
-  try {
-    for (let i = 0; i < arrivals; i++) {
-      const marks = robots.map((r) => r.mark());
-      const t0 = performance.now();
-      await cam.arrive();
-      const cmd = await Promise.any(robots.map((r, j) => r.waitFor((m) => m.payload.type === 'greet', { after: marks[j] })));
-      latencies.push(performance.now() - t0 - Math.max(0, hub.clock.now() - cmd.at));
-      const robot = robots.find((r) => r.received.includes(cmd))!;
-      await new Promise<void>((resolve) => {
-        const check = () => (robot.completed.includes(String(cmd.payload.taskId)) && robot.busyWith === null ? resolve() : setTimeout(check, 1));
-        check();
-      });
-    }
-  } finally {
-    await fleet.disconnect();
-    await hub.close();
-    rmSync(cfg.server.dataDir, { recursive: true, force: true });
-  }
-  return latencies.slice(10); // the first ones warm up the JIT and the database
+const only = (arg('only') ?? Object.keys(PARTS).join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+const unknown = only.filter((p) => !PARTS[p]);
+if (unknown.length) {
+  console.error(`unknown part(s): ${unknown.join(', ')}; parts: ${Object.keys(PARTS).join(', ')}`);
+  process.exit(2);
+}
+const opts: BenchOptions = { runs: Number(arg('runs') ?? 3), cpuProfDir: arg('cpu-prof'), scaleDevices: Number(arg('devices') ?? 10_000), reactionRates: (arg('rate') ?? '100,10').split(',').map(Number) };
+
+const fmt = (x: number) => (!Number.isFinite(x) ? '—' : Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 10 ? x.toFixed(1) : x.toFixed(2));
+
+function verdict(r: Row): { ratio: string; result: string } {
+  const hub = median(r.hub);
+  const bare = r.bare ? median(r.bare) : NaN;
+  const ratio = r.bare ? hub / bare : NaN;
+  if (!r.target) return { ratio: Number.isFinite(ratio) ? fmt(ratio) : '', result: '' };
+  const v = r.target.kind === 'ratio' ? ratio : hub;
+  const ok = r.target.op === '>=' ? v >= r.target.value : r.target.op === '<=' ? v <= r.target.value : v < r.target.value;
+  const okPersist = r.unit === '%' ? hub === 100 : ok;
+  return { ratio: Number.isFinite(ratio) ? fmt(ratio) : '', result: `${r.target.label}: **${okPersist ? 'PASS' : 'MISS'}**` };
 }
 
-/** Many sensors publishing occupancy (QoS 1) as fast as the hub acknowledges: validated messages per second. */
-async function ingestThroughput(transport: 'tcp' | 'ws', sensors = 20, perSensor = 500): Promise<number> {
-  const cfg = config(sensors);
-  const hub = await startHub(cfg, { logLevel: 'silent' });
-  const url = transport === 'tcp' ? `mqtt://127.0.0.1:${hub.mqttPort}` : `ws://127.0.0.1:${hub.httpPort}/mqtt`;
-  const sims = await Promise.all(
-    Array.from({ length: sensors }, (_, i) => new SensorSim({ branchId: 'bench', id: `cam-${i}`, secret: `c${i}`, kind: 'sensor', zone: 'entrance' }).connect({ url })),
-  );
+const started = new Date();
+const header = `${started.toISOString()} · ${cpus().length} cores (${cpus()[0]?.model ?? '?'}) · Node ${process.version} · load ${loadavg()} at start · runs ${opts.runs} · parts ${only.join(', ')}`;
+log(header);
+const rows: Row[] = [];
+for (const p of only) {
+  log(`— ${p} (load ${loadavg()})`);
   try {
-    const t0 = performance.now();
-    await Promise.all(sims.map(async (s) => { for (let i = 0; i < perSensor; i++) await s.occupancy('waiting', i % 40); }));
-    return (sensors * perSensor) / ((performance.now() - t0) / 1000);
-  } finally {
-    await Promise.all(sims.map((s) => s.disconnect()));
-    await hub.close();
-    rmSync(cfg.server.dataDir, { recursive: true, force: true });
+    rows.push(...(await PARTS[p](opts)));
+  } catch (e) {
+    log(`${p} failed: ${String((e as Error).stack ?? e).slice(0, 2000)}`);
+    rows.push({ part: p, metric: `failed: ${(e as Error).message.split('\n')[0].slice(0, 200)}`, unit: '', hub: [NaN] });
   }
 }
-
-async function postgresUrl(): Promise<string | undefined> {
-  const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/test', connectionTimeoutMillis: 1000 });
-  try {
-    await admin.connect();
-    await admin.query('DROP DATABASE IF EXISTS hub_bench WITH (FORCE)');
-    await admin.query('CREATE DATABASE hub_bench');
-    return 'postgres://postgres@127.0.0.1:5432/hub_bench';
-  } catch {
-    return undefined;
-  } finally {
-    await admin.end().catch(() => undefined);
-  }
-}
-
-const sqlite = await greetingLatency();
-console.log(`greeting reaction, footfall → greet cmd at the robot, SQLite:     ${fmt(sqlite)}`);
-const pgUrl = await postgresUrl();
-if (pgUrl) {
-  const postgres = await greetingLatency(pgUrl);
-  console.log(`greeting reaction, footfall → greet cmd at the robot, PostgreSQL: ${fmt(postgres)}`);
-  console.log(`  PostgreSQL / SQLite median ratio: ${(pct(postgres, 50) / pct(sqlite, 50)).toFixed(2)}`);
-} else console.log('PostgreSQL not reachable at 127.0.0.1:5432: skipped');
-const runs = (n: number, f: () => Promise<number>) => Array.from({ length: n }).reduce<Promise<number[]>>(async (acc) => [...(await acc), await f()], Promise.resolve([]));
-const tcp = await runs(3, () => ingestThroughput('tcp'));
-const ws = await runs(3, () => ingestThroughput('ws'));
-console.log(`ingest, 20 sensors × 500 occupancy messages (QoS 1), TCP:       median ${pct(tcp, 50).toFixed(0)} msg/s over 3 runs`);
-console.log(`ingest, 20 sensors × 500 occupancy messages (QoS 1), WebSocket: median ${pct(ws, 50).toFixed(0)} msg/s over 3 runs`);
-console.log(`  WebSocket / TCP median ratio: ${(pct(ws, 50) / pct(tcp, 50)).toFixed(2)}`);
+const lines = [
+  '',
+  header,
+  `load at end ${loadavg()} · ${((Date.now() - started.getTime()) / 1000).toFixed(0)} s`,
+  '',
+  '| part | measurement | hub | bare aedes | hub/bare | target | runs (hub) |',
+  '|---|---|---|---|---|---|---|',
+  ...rows.map((r) => {
+    const v = verdict(r);
+    const bare = r.bare ? `${fmt(median(r.bare))} ${r.unit}` : '';
+    return `| ${r.part} | ${r.metric} | ${fmt(median(r.hub))} ${r.unit} | ${bare} | ${v.ratio} | ${v.result} | ${r.hub.map(fmt).join(' · ')} |`;
+  }),
+  '',
+  ...rows.filter((r) => r.note).map((r) => `- ${r.part}, ${r.metric}: ${r.note}`),
+];
+console.log(lines.join('\n'));
 process.exit(0);

@@ -1,0 +1,178 @@
+/**
+ * Ingest: 10 publishers (the ten devices of one branch, with their credentials) send a mix of signals —
+ * footfall, occupancy, track, queue, state — at QoS 1, each keeping WINDOW messages in flight, for a fixed
+ * time; the rate is PUBACKs per second. The hub acknowledges a device's publish once its `published` hook
+ * has handled it, so this counts validated, applied messages. The same publishers, topics and payloads go
+ * to a bare aedes in the same run, interleaved hub / bare.
+ *
+ * Two kinds of publisher, both measured: MQTT.js clients (as devices and the old bench), and raw sockets
+ * writing packets encoded by mqtt-packet. On 2 cores ten MQTT.js clients in one process top out near the
+ * bare broker's rate, so bare aedes measured with them is partly the client's speed; the raw publishers
+ * cost a fraction of that and show what the broker itself takes.
+ */
+import mqtt, { type MqttClient } from 'mqtt';
+import mqttPacket from 'mqtt-packet';
+import { connect as netConnect, type Socket } from 'node:net';
+import { branchesConfig, log, sleep, startBare, startHub, writeConfig, type BenchDevice, type BenchOptions, type Broker, type Row } from './harness.js';
+
+const PUBLISHERS = 10;
+const WINDOW = 32;
+const SECONDS = 3;
+
+/** What a device of this kind says, message after message: every occupancy a new count, footfall in and out, a queue that moves. */
+function signals(d: BenchDevice): () => [string, string] {
+  const base = `branch/${d.branchId}/devices/${d.id}`;
+  let i = 0;
+  const ts = () => new Date().toISOString();
+  if (d.kind === 'sensor') {
+    const zone = d.zone ?? 'entrance';
+    return () => {
+      i++;
+      switch (i % 4) {
+        case 0:
+          return [`${base}/footfall`, JSON.stringify({ ts: ts(), direction: i % 8 === 0 ? 'in' : 'out', zone })];
+        case 1:
+          return [`${base}/occupancy`, JSON.stringify({ ts: ts(), zone, count: i % 40 })];
+        case 2:
+          return [`${base}/track`, JSON.stringify({ ts: ts(), track: `t${d.id}-${i >> 3}`, zone, event: 'enter' })];
+        default:
+          return [`${base}/track`, JSON.stringify({ ts: ts(), track: `t${d.id}-${i >> 3}`, zone, event: 'exit' })];
+      }
+    };
+  }
+  if (d.kind === 'queue') {
+    return () => {
+      const n = Math.floor(i / 3);
+      const event = (['issued', 'called', 'served'] as const)[i++ % 3];
+      const ticket = `A${n}`;
+      return [`${base}/queue`, JSON.stringify({ ts: ts(), event, ticket, service: 'cash', ...(event === 'issued' ? {} : { counter: 'counter-1' }) })];
+    };
+  }
+  return () => [`${base}/state`, JSON.stringify({ ts: ts(), status: i++ % 2 ? 'idle' : 'busy', ...(d.zone ? { zone: d.zone } : {}), ...(d.kind === 'robot' ? { battery: 100 - (i % 50) } : {}) })];
+}
+
+interface Publisher {
+  publish(topic: string, payload: string, opts: { qos: 1 }, cb: (err?: Error) => void): void;
+  end(): Promise<void>;
+}
+
+async function connectMqttJs(url: string, d: BenchDevice): Promise<Publisher> {
+  const c: MqttClient = await mqtt.connectAsync(url, { clientId: d.id, username: d.id, password: d.secret, reconnectPeriod: 0 });
+  (c.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+  return { publish: (t, p, o, cb) => void c.publish(t, p, o, (e) => cb(e ?? undefined)), end: () => c.endAsync(true) };
+}
+
+/** A device as a bare socket: CONNECT with its credentials, then PUBLISH QoS 1 encoded by mqtt-packet, PUBACKs matched by id. */
+function connectRaw(url: string, d: BenchDevice): Promise<Publisher> {
+  const { port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const sock: Socket = netConnect({ host: '127.0.0.1', port: Number(port), noDelay: true });
+    const parser = mqttPacket.parser({ protocolVersion: 4 });
+    const waiting = new Map<number, (err?: Error) => void>();
+    let nextId = 1;
+    const pub: Publisher = {
+      publish: (topic, payload, _o, cb) => {
+        const messageId = nextId;
+        nextId = nextId === 65535 ? 1 : nextId + 1;
+        waiting.set(messageId, cb);
+        sock.write(mqttPacket.generate({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, messageId, retain: false, dup: false }));
+      },
+      end: () =>
+        new Promise((r) => {
+          sock.end(mqttPacket.generate({ cmd: 'disconnect' }));
+          sock.once('close', () => r());
+        }),
+    };
+    parser.on('packet', (p) => {
+      if (p.cmd === 'connack') return p.returnCode === 0 ? resolve(pub) : reject(new Error(`${d.id}: CONNACK ${p.returnCode}`));
+      if (p.cmd === 'puback' && p.messageId !== undefined) {
+        const cb = waiting.get(p.messageId);
+        waiting.delete(p.messageId);
+        cb?.();
+      }
+    });
+    sock.on('data', (b) => parser.parse(b));
+    sock.once('error', reject);
+    sock.once('connect', () =>
+      sock.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: d.id, username: d.id, password: Buffer.from(d.secret), clean: true, keepalive: 60 })),
+    );
+  });
+}
+
+/** All publishers for `seconds`, WINDOW in flight each: PUBACKs per second. */
+async function burst(clients: Publisher[], gens: (() => [string, string])[], seconds: number): Promise<number> {
+  let acked = 0;
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  await Promise.all(
+    clients.map(
+      (c, k) =>
+        new Promise<void>((resolve) => {
+          let inFlight = 0;
+          let stopped = false;
+          const pump = () => {
+            while (!stopped && inFlight < WINDOW) {
+              if (performance.now() >= end) {
+                stopped = true;
+                break;
+              }
+              const [topic, payload] = gens[k]();
+              inFlight++;
+              c.publish(topic, payload, { qos: 1 }, (err) => {
+                inFlight--;
+                if (!err) acked++;
+                if (stopped && inFlight === 0) resolve();
+                else pump();
+              });
+            }
+            if (stopped && inFlight === 0) resolve();
+          };
+          pump();
+        }),
+    ),
+  );
+  return acked / ((performance.now() - t0) / 1000);
+}
+
+export async function ingest(opts: BenchOptions): Promise<Row[]> {
+  const { config, devices } = branchesConfig(1, { greetCooldownSec: 3600 });
+  const files = writeConfig(config);
+  const pubs = devices.slice(0, PUBLISHERS);
+  const brokers: Broker[] = [await startHub(files.file, files.dataDir, opts), await startBare()];
+  const kinds = { raw: connectRaw, 'MQTT.js': connectMqttJs } as const;
+  const rates: Record<string, number[]> = {};
+  try {
+    for (const [kind, connect] of Object.entries(kinds)) {
+      const sets = new Map<Broker, { clients: Publisher[]; gens: (() => [string, string])[] }>();
+      try {
+        for (const b of brokers) {
+          const clients = await Promise.all(pubs.map((d) => connect(b.mqttUrl, d)));
+          const gens = pubs.map(signals);
+          sets.set(b, { clients, gens });
+          await burst(clients, gens, 1); // warm-up: JIT, database pages, first rows
+        }
+        for (let r = 0; r < opts.runs; r++) {
+          for (const b of brokers) {
+            await sleep(500); // let the hub finish what the previous burst queued (group commits, summaries)
+            const rate = await burst(sets.get(b)!.clients, sets.get(b)!.gens, SECONDS);
+            (rates[`${kind} ${b.name}`] ??= []).push(rate);
+            log(`ingest ${kind} run ${r + 1} ${b.name}: ${rate.toFixed(0)} msg/s`);
+          }
+        }
+      } finally {
+        for (const { clients } of sets.values()) await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
+      }
+    }
+  } finally {
+    for (const b of brokers) await b.stop();
+    files.cleanup();
+  }
+  return Object.keys(kinds).map((kind) => ({
+    part: 'ingest',
+    metric: `mixed signals, ${PUBLISHERS} ${kind} publishers, QoS 1, ${WINDOW} in flight each`,
+    unit: 'msg/s',
+    hub: rates[`${kind} hub`],
+    bare: rates[`${kind} bare`],
+    target: { kind: 'ratio', op: '>=', value: 0.5, label: 'hub/bare ≥ 0.5' },
+  }));
+}
