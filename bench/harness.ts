@@ -3,13 +3,13 @@
  * processes (so each one's CPU and RSS are its own), generated configs of N branches with device
  * credentials, percentiles, RSS sampling, and the result rows the table is printed from.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { spawnHub, startHubProcess, type HubProcess } from '../device-sims/hub-process.js';
+import { startHubProcess, type HubProcess } from '../device-sims/hub-process.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -155,23 +155,13 @@ export interface Broker {
   stop(): Promise<void>;
 }
 
-/**
- * The built hub's process, as device-sims/hub-process.ts spawns it (`npm start`'s command, ports 0 unless
- * env says otherwise); with `cpuProfDir`, node runs it with `--cpu-prof` (not allowed in NODE_OPTIONS), and
- * writes the profile when the hub exits.
- */
-export function spawnHubChild(env: Record<string, string>, cpuProfDir?: string): ChildProcess {
-  if (!cpuProfDir) return spawnHub(env);
-  return spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, join(HERE, '..', 'src', 'main.js')], {
-    env: { ...process.env, HUB_MQTT_PORT: '0', HUB_HTTP_PORT: '0', HUB_LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
+/** Node's own options for the hub: with `cpuProfDir`, `--cpu-prof` (the profile is written when the hub exits). */
+export const profiling = (cpuProfDir?: string): string[] => (cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []);
 
 /** The built hub (dist/src/main.js via device-sims/hub-process.ts) on its own process, fresh data dir, logs at error. */
 export async function startHub(configFile: string, dataDir: string, opts: Pick<BenchOptions, 'cpuProfDir'> = {}): Promise<Broker> {
   const env: Record<string, string> = { HUB_CONFIG: configFile, HUB_DATA_DIR: dataDir, HUB_LOG_LEVEL: 'error' };
-  const hub: HubProcess = opts.cpuProfDir ? await readyHub(spawnHubChild(env, opts.cpuProfDir)) : await startHubProcess(env);
+  const hub: HubProcess = await startHubProcess(env, profiling(opts.cpuProfDir));
   return {
     name: 'hub',
     pid: hub.child.pid!,
@@ -183,22 +173,6 @@ export async function startHub(configFile: string, dataDir: string, opts: Pick<B
     child: hub.child,
     stop: () => stopChild(hub.child),
   };
-}
-
-/** Waits for a spawned hub's ready line, as startHubProcess does. */
-function readyHub(child: ChildProcess): Promise<HubProcess> {
-  let out = '';
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
-  return new Promise((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      const m = out.match(/MQTT tcp:\/\/[^:]+:(\d+), HTTP http:\/\/localhost:(\d+)/);
-      if (m) resolve({ child, mqttPort: Number(m[1]), httpPort: Number(m[2]), output: () => out, exited: () => exit });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    void exit.then(({ code }) => reject(new Error(`hub exited (${code}) before it was ready: ${out}`)));
-  });
 }
 
 /** A bare aedes broker started the way the hub starts its own (bench/bare-broker.ts), on its own process. */

@@ -4,13 +4,14 @@
  * config (config/hub.yaml) and with a generated config of 1,000 branches (10,000 devices). The floor: a bare
  * aedes child from spawn to listening.
  */
-import { branchesConfig, freePort, log, spawnHubChild, median, sleep, startBare, stopChild, writeConfig, type BenchOptions, type Row } from './harness.js';
+import { spawnHub } from '../device-sims/hub-process.js';
+import { branchesConfig, freePort, log, profiling, median, sleep, startBare, stopChild, writeConfig, type BenchOptions, type Row } from './harness.js';
 
 async function timeHub(configFile: string, dataDir: string, cpuProfDir?: string): Promise<number> {
   const [mqttPort, httpPort] = [await freePort(), await freePort()];
   const env: Record<string, string> = { HUB_CONFIG: configFile, HUB_DATA_DIR: dataDir, HUB_MQTT_PORT: String(mqttPort), HUB_HTTP_PORT: String(httpPort), HUB_LOG_LEVEL: 'error' };
   const t0 = performance.now();
-  const child = spawnHubChild(env, cpuProfDir);
+  const child = spawnHub(env, profiling(cpuProfDir));
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));

@@ -15,18 +15,21 @@ export interface HubProcess {
   exited: () => Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Runs the built hub (`npm start`'s command) as a child process, for tests and the day simulator; ports 0 unless env says otherwise. */
-export function spawnHub(env: Record<string, string>): ChildProcess {
+/**
+ * Runs the built hub (`npm start`'s command) as a child process, for tests, the day simulator and the benchmark;
+ * ports 0 unless env says otherwise. `nodeArgs` go to node itself (e.g. `--cpu-prof`, which NODE_OPTIONS refuses).
+ */
+export function spawnHub(env: Record<string, string>, nodeArgs: string[] = []): ChildProcess {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (npm test does)`);
-  return spawn(process.execPath, [MAIN], {
+  return spawn(process.execPath, [...nodeArgs, MAIN], {
     env: { ...process.env, HUB_MQTT_PORT: '0', HUB_HTTP_PORT: '0', HUB_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
 
 /** Starts the built hub and waits for its ready line, which names the ports it bound. */
-export function startHubProcess(env: Record<string, string>): Promise<HubProcess> {
-  const child = spawnHub(env);
+export function startHubProcess(env: Record<string, string>, nodeArgs: string[] = []): Promise<HubProcess> {
+  const child = spawnHub(env, nodeArgs);
   let out = '';
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
   return new Promise((resolve, reject) => {
