@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setInterval } from 'node:timers';
 import { loadScenario } from '../dist/device-sims/day/scenario.js';
-import { HqSim, planAppointments } from '../dist/device-sims/hq.js';
+import { HqSim } from '../dist/device-sims/hq.js';
+import { planAppointments } from '../dist/device-sims/hq-booker.js';
 import { loadConfig } from '../dist/src/config/load-config.js';
 
 const free = (port) =>

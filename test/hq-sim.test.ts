@@ -1,5 +1,6 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import { HqSim, planAppointments, type DayPlan } from '../device-sims/hq.js';
+import { planAppointments, type DayPlan } from '../device-sims/hq-booker.js';
+import { HqSim } from '../device-sims/hq.js';
 import { startMosquitto, type Mosquitto } from './support/mosquitto.js';
 
 /** Plays a hub on HQ's broker: publishes what contract section 8 says a hub publishes. */
