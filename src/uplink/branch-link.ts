@@ -16,6 +16,8 @@ export const hqTopics = {
 export interface LinkPorts {
   outbox: Outbox;
   now(): string;
+  /** Runs `fn` after `ms` of the hub's clock. */
+  later(fn: () => void, ms: number): void;
   /** A request from HQ; resolves once it is handled and stored, then HQ's broker gets its PUBACK. */
   request(branchId: string, payload: Buffer): Promise<void>;
   /** Connected or not, backlog sent: for metrics and the dashboard. */
@@ -109,7 +111,7 @@ export class BranchLink {
     this.ending = true;
     if (this.client.connected) {
       const offline = this.publish(hqTopics.status(this.branchId), { online: false, since: this.p.now() }, true).catch(() => undefined);
-      // Real time: shutdown must end within the contract's 5 s even if HQ does not answer.
+      // Real time on purpose, not the hub's clock: shutdown must end within the contract's 5 real seconds even if HQ does not answer.
       await Promise.race([offline, new Promise((r) => setTimeout(r, 1000).unref())]);
     }
     // Forced: whatever is still in flight is safe in the outbox and is sent after the next start.
@@ -147,7 +149,7 @@ export class BranchLink {
       // The database failed or a publish was refused: tried again shortly (a reconnect or a new event may come first).
       if (this.ending) return;
       this.p.error(`uplink ${this.branchId}: sending stopped, trying again in 5 s: ${(e as Error).message}`);
-      setTimeout(() => this.wake(), 5000).unref();
+      this.p.later(() => this.wake(), 5000);
     } finally {
       this.pumping = false;
     }

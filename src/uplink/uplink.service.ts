@@ -57,6 +57,7 @@ export class UplinkService implements OnApplicationBootstrap, OnApplicationShutd
         new BranchLink(b.id, uplink, {
           outbox: this.outbox,
           now: () => isoOf(this.clock),
+          later: (fn, ms) => void this.clock.setTimeout(fn, ms),
           // The owner's turn itself, not an event: a failure must reach the link (no PUBACK, HQ sends it again).
           request: (branchId, payload) => this.branches.get(branchId).signal('hqRequest', { branchId, payload }),
           changed: (branchId, connected) => void this.report(branchId, connected).catch((e: Error) => this.logger.warn(`uplink ${branchId}: ${e.message}`)),
