@@ -41,3 +41,24 @@ function parse(payload: Buffer): Record<string, unknown> | null {
     return null;
   }
 }
+
+/**
+ * The hub's clock read over HTTP, NTP-style: `GET /api/health` reports the hub's `clock.now` and `scale`;
+ * of a few round trips the shortest is kept and its reading placed at its midpoint, so the error is at
+ * most half that round trip (about a millisecond on one machine; times the scale in hub time). More
+ * exact than a presence's `since`, which is stamped at connect and read only after the subscribe.
+ */
+export async function clockFromHealth(httpUrl: string, samples = 5): Promise<ScaledClock> {
+  let best: { rtt: number; mid: number; now: number; scale: number } | undefined;
+  for (let i = 0; i < samples; i++) {
+    const t0 = performance.now();
+    const res = await fetch(`${httpUrl}/api/health`);
+    const body = (await res.json()) as { clock?: { now?: string; scale?: number } };
+    const t1 = performance.now();
+    const now = Date.parse(String(body.clock?.now));
+    if (Number.isNaN(now) || !(Number(body.clock?.scale) > 0)) throw new Error(`${httpUrl}/api/health: no clock in ${JSON.stringify(body)}`);
+    if (!best || t1 - t0 < best.rtt) best = { rtt: t1 - t0, mid: (t0 + t1) / 2, now, scale: Number(body.clock!.scale) };
+  }
+  const b = best!;
+  return new ScaledClock(b.scale, b.now + (performance.now() - b.mid) * b.scale);
+}

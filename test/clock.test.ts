@@ -2,6 +2,7 @@ import mqtt from 'mqtt';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { clockFromHealth } from '../device-sims/clock-sync.js';
 import { connectFleet } from '../device-sims/fleet.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { eventually } from './support/hub.js';
@@ -45,6 +46,16 @@ describe('the hub on a scaled clock', () => {
     const health = (await (await fetch(`http://127.0.0.1:${hub.httpPort}/api/health`)).json()) as { clock: { now: string; scale: number } };
     expect(health.clock.scale).toBe(60);
     expect(Date.parse(health.clock.now) - Date.parse('2026-11-23T01:00:00Z')).toBeLessThan(5 * 60_000); // minutes of hub time since start-up at most
+
+    // A simulator reads the hub's clock the same way (device-sims/clock-sync.ts) and keeps in step with it:
+    // a later reading of the hub falls between the synced clock's readings around it, give or take 3 real ms.
+    const synced = await clockFromHealth(`http://127.0.0.1:${hub.httpPort}`);
+    expect(synced.scale).toBe(60);
+    const before = synced.now();
+    const later = Date.parse(((await (await fetch(`http://127.0.0.1:${hub.httpPort}/api/health`)).json()) as { clock: { now: string } }).clock.now);
+    const after = synced.now();
+    expect(later).toBeGreaterThanOrEqual(before - 3 * 60);
+    expect(later).toBeLessThanOrEqual(after + 3 * 60);
 
     const fleet = await connectFleet(loadConfig({ HUB_CONFIG: file }), { url: `mqtt://127.0.0.1:${hub.mqttPort}`, only: ['robot-1', 'robot-2'], profile: FAST, profiles: { 'robot-1': { mute: true } } });
     try {

@@ -5,6 +5,7 @@ import { parse, stringify } from 'yaml';
 import type { Clock } from '../../src/clock/clock.js';
 import type { HubConfig } from '../../src/config/config.schema.js';
 import { loadConfig } from '../../src/config/load-config.js';
+import { clockFromHealth } from '../clock-sync.js';
 import { connectFleet } from '../fleet.js';
 import { startHubProcess, type HubProcess } from '../hub-process.js';
 import type { AppointmentBooking } from './arrivals.js';
@@ -53,7 +54,8 @@ export async function runDay(opts: RunOptions): Promise<DayRecord> {
     const hub = opts.hub ?? { mqttUrl: `mqtt://127.0.0.1:${own!.process.mqttPort}`, httpUrl: `http://127.0.0.1:${own!.process.httpPort}` };
     const login = opts.login ?? defaultLogin(config);
     const reader = hubReader(hub.httpUrl, login);
-    const fleet = await connectFleet(config, { url: hub.mqttUrl, scale: opts.scale, only: branch.devices.map((d) => d.id) });
+    const clock = await clockFromHealth(hub.httpUrl);
+    const fleet = await connectFleet(config, { url: hub.mqttUrl, clock, only: branch.devices.map((d) => d.id) });
     let day: DayRecord;
     try {
       opts.onStart?.(fleet.clock);
