@@ -1,5 +1,6 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import sqlite3 from 'sqlite3';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { StartupError } from '../config/load-config.js';
 import { ENTITIES } from './entities.js';
@@ -8,6 +9,13 @@ import { Foundations1763900000000 } from './migrations/1763900000000-foundations
 import { Flows1764000000000 } from './migrations/1764000000000-flows.js';
 import { Analytics1765000000000 } from './migrations/1765000000000-analytics.js';
 import { Uplink1765100000000 } from './migrations/1765100000000-uplink.js';
+
+/**
+ * TypeORM's SqliteDriver loads the driver with `sqlite3.verbose()`, which wraps every database call to capture
+ * a stack and `util.inspect` its arguments — the top frame of the hub's profile under load (BENCHMARKS.md,
+ * issue 12). The same module, whose `verbose()` leaves it as it is; TypeORM still names the failing query.
+ */
+const quietSqlite3 = Object.assign(Object.create(sqlite3) as typeof sqlite3, { verbose: () => sqlite3 });
 
 const MIGRATIONS = [Initial1763800000000, Foundations1763900000000, Flows1764000000000, Analytics1765000000000, Uplink1765100000000];
 
@@ -32,7 +40,7 @@ export function dataSourceOptions(server: { dataDir: string; dbUrl?: string }): 
     throw new StartupError(`data dir ${dir} cannot be written (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }
   // WAL keeps readers (dashboard, REST) from blocking the writer that persists device traffic.
-  return { ...common, type: 'sqlite', database: join(dir, 'hub.sqlite'), enableWAL: true, busyTimeout: 5000 };
+  return { ...common, type: 'sqlite', database: join(dir, 'hub.sqlite'), enableWAL: true, busyTimeout: 5000, driver: quietSqlite3 };
 }
 
 /** Connects and migrates before anything else starts, so an unreachable database is one clear start-up line. */
