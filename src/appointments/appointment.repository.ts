@@ -42,9 +42,8 @@ export class AppointmentRepository {
   /** Stores the appointment as it is now, its deadline changes, and its status for headquarters. */
   save(a: AppointmentView, deadlines: DeadlineChanges): Promise<void> {
     return this.store.transaction(async (em) => {
-      await em.save(AppointmentRecord, a);
-      for (const d of deadlines.set) await this.deadlines.put(em, d);
-      for (const key of deadlines.clear) await this.deadlines.remove(em, key);
+      await this.store.upsert(em, AppointmentRecord, [a], ['branchId', 'requestId']);
+      await this.deadlines.apply(em, deadlines);
       await this.outbox.append(em, a.branchId, { kind: 'request-status', requestId: a.requestId, state: a.state, ...(a.reason ? { reason: a.reason } : {}) });
     });
   }

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { isoOf, type Clock } from '../clock/clock.js';
+import { isoOf, type Clock, type TimerHandle } from '../clock/clock.js';
 import type { AlertsService } from '../alerts/alerts.service.js';
 import type { AnalyticsRepository } from '../analytics/analytics.repository.js';
 import { BranchAnalytics } from '../analytics/branch-analytics.js';
@@ -25,6 +25,9 @@ import type { QueueRepository } from '../signals/queue.repository.js';
 import type { SiteRepository } from '../signals/site.repository.js';
 import { TaskBook, type CreateTask, type TaskPorts } from '../tasks/task-book.js';
 import { BranchFlows, FLOWS } from './branch-flows.js';
+
+/** Hub ms a summary change waits for more before it is published. */
+export const SUMMARY_EVERY_MS = 200;
 
 /** The signals a branch's owner takes, one at a time. */
 export const BRANCH_SIGNALS = ['presence', 'deviceState', 'footfall', 'occupancy', 'post', 'track', 'conduct', 'queue', 'ack', 'hqRequest'] as const;
@@ -63,6 +66,8 @@ export class BranchRuntime {
   private readonly greeting: GreetingFlow;
   private readonly health: DeviceHealthFlow;
   private lastSummary = '';
+  /** A summary publish is pending: signals within SUMMARY_EVERY_MS of each other make one. */
+  private summaryDue: TimerHandle | undefined;
 
   constructor(
     readonly branch: BranchConfig,
@@ -107,6 +112,11 @@ export class BranchRuntime {
   async stop(): Promise<void> {
     this.greeting.stop();
     await this.turns.drain();
+    if (this.summaryDue !== undefined) {
+      this.p.clock.clearTimeout(this.summaryDue);
+      this.summaryDue = undefined;
+      await this.publishSummary();
+    }
     // The group commit the last turns queued may not have run yet.
     await this.analytics.commit();
     this.host.stop();
@@ -175,14 +185,14 @@ export class BranchRuntime {
         this.greeting.footfall(f);
         await this.analytics.level('density', f.zone, this.model.peopleIn(f.zone), at);
         await this.flows.occupancy(f.zone, at, false);
-        return this.publishSummary();
+        return this.summaryChanged();
       }
       case 'occupancy': {
         const o = e as HubEventMap['occupancy'];
         this.model.occupancy(o.zone, o.count);
         await this.analytics.level('density', o.zone, o.count, at);
         await this.flows.occupancy(o.zone, at, true);
-        return this.publishSummary();
+        return this.summaryChanged();
       }
       case 'queue': {
         const q = e as HubEventMap['queue'];
@@ -191,7 +201,7 @@ export class BranchRuntime {
         await this.analytics.queue(q, change);
         await this.appointments.queue(q);
         await this.flows.queue(q);
-        return this.publishSummary();
+        return this.summaryChanged();
       }
       case 'post': {
         const p = e as HubEventMap['post'];
@@ -221,6 +231,17 @@ export class BranchRuntime {
 
   private raise(a: Omit<HubEventMap['alertRaise'], 'branchId'>): Promise<void> {
     return this.p.events.emit('alertRaise', { branchId: this.branch.id, ...a });
+  }
+
+  /**
+   * What screens and dashboards see is coalesced (design.md, the hot path): the first change arms one publish
+   * SUMMARY_EVERY_MS later, on the hub's clock, taken as a turn of its own so it sees the model between turns.
+   */
+  private summaryChanged(): void {
+    this.summaryDue ??= this.p.clock.setTimeout(() => {
+      this.summaryDue = undefined;
+      this.run(() => this.publishSummary()).catch((e) => this.logger.error(`summary of ${this.branch.id}: ${(e as Error).message}`));
+    }, SUMMARY_EVERY_MS);
   }
 
   /** The retained summary screens show, published when what it says changed. */

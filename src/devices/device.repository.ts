@@ -14,7 +14,7 @@ export class DeviceRepository {
 
   save(d: DeviceView): Promise<unknown> {
     const { id, branchId, kind, zone, status, battery, online, since, lastSeen } = d;
-    return this.store.transaction((em) => em.save(DeviceRecord, { id, branchId, kind, zone, status, battery, online, since, lastSeen }));
+    return this.store.write((em) => this.store.upsert(em, DeviceRecord, [{ id, branchId, kind, zone, status, battery, online, since, lastSeen }], ['id']));
   }
 
   saveOwedCancels(deviceId: string, taskIds: string[]): Promise<unknown> {

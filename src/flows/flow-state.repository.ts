@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { FlowStateRecord } from '../persistence/entities.js';
 import { Store } from '../persistence/store.js';
 import type { DeadlineChanges } from '../schedule/deadline.js';
@@ -28,11 +29,12 @@ export class FlowStateRepository {
 
   /** Stores the actor (or, with `null`, forgets actor `actor`: it is done) with its deadline changes. */
   save(branchId: string, actor: string, flow: StoredFlow | null, at: string, changes: DeadlineChanges): Promise<unknown> {
-    return this.store.transaction(async (em) => {
-      if (flow) await em.save(FlowStateRecord, { branchId, ...flow, updatedAt: at });
+    const write = async (em: EntityManager) => {
+      if (flow) await this.store.upsert(em, FlowStateRecord, [{ branchId, ...flow, updatedAt: at }], ['branchId', 'actor']);
       else await em.delete(FlowStateRecord, { branchId, actor });
-      for (const d of changes.set) await this.deadlines.put(em, d);
-      for (const key of changes.clear) await this.deadlines.remove(em, key);
-    });
+      await this.deadlines.apply(em, changes);
+    };
+    // Most events change the snapshot alone: one statement, no transaction around it.
+    return changes.set.length || changes.clear.length ? this.store.transaction(write) : this.store.write(write);
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource, EntityManager, EntityTarget, ObjectLiteral, QueryDeepPartialEntity } from 'typeorm';
 import { KeyedQueue } from '../keyed-queue.js';
 
 /**
@@ -39,6 +39,32 @@ export class Store {
    * so it waits its turn behind the transactions; PostgreSQL reads committed data anyway.
    */
   read<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
+    return this.outsideTransactions(work);
+  }
+
+  /**
+   * One statement, atomic by itself, without BEGIN/COMMIT round trips: on SQLite it waits for the transactions
+   * before it (else it would run inside another caller's).
+   */
+  write<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
+    return this.outsideTransactions(work);
+  }
+
+  /**
+   * Whole rows in one `INSERT … ON CONFLICT (…) DO UPDATE`: TypeORM's `save` reads each row first and `upsert`
+   * reads inserted defaults back, a round trip each on the hot path.
+   */
+  upsert<T extends ObjectLiteral>(em: EntityManager, entity: EntityTarget<T>, rows: Partial<T>[], conflict: (keyof T & string)[]): Promise<unknown> {
+    if (!rows.length) return Promise.resolve();
+    const insert = em.createQueryBuilder().insert().into(entity).values(rows as QueryDeepPartialEntity<T>[]).updateEntity(false);
+    const overwrite = em.connection
+      .getMetadata(entity)
+      .columns.filter((c) => !conflict.includes(c.propertyName as keyof T & string) && rows.some((r) => r[c.propertyName] !== undefined))
+      .map((c) => c.databaseName);
+    return (overwrite.length ? insert.orUpdate(overwrite, conflict) : insert.orIgnore()).execute();
+  }
+
+  private outsideTransactions<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
     return this.oneAtATime ? this.writes.run('db', () => work(this.db.manager)) : work(this.db.manager);
   }
 

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import { In, type EntityManager } from 'typeorm';
 import { DeadlineRecord } from '../persistence/entities.js';
 import { Store } from '../persistence/store.js';
-import type { Deadline } from './deadline.js';
+import type { Deadline, DeadlineChanges } from './deadline.js';
 
 /** Durable deadlines. Writes take the caller's transaction, so a deadline is stored with the state it belongs to. */
 @Injectable()
@@ -18,7 +18,13 @@ export class DeadlineRepository {
   }
 
   put(em: EntityManager, d: Deadline): Promise<unknown> {
-    return em.save(DeadlineRecord, { ...d });
+    return this.store.upsert(em, DeadlineRecord, [{ ...d }], ['key']);
+  }
+
+  /** Deadlines set and dropped together, a statement each (a key both set and dropped ends up dropped). */
+  async apply(em: EntityManager, changes: DeadlineChanges): Promise<void> {
+    await this.store.upsert(em, DeadlineRecord, changes.set.filter((d) => !changes.clear.includes(d.key)).map((d) => ({ ...d })), ['key']);
+    if (changes.clear.length) await em.delete(DeadlineRecord, { key: In(changes.clear) });
   }
 
   remove(em: EntityManager, key: string): Promise<unknown> {

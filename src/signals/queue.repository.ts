@@ -46,9 +46,9 @@ export class QueueRepository {
   save(c: QueueChange): Promise<void> {
     const key = { branchId: c.branchId, service: c.service };
     return this.store.transaction(async (em) => {
-      if (c.ticket) await em.save(QueueTicketRecord, { ...key, ...c.ticket });
+      if (c.ticket) await this.store.upsert(em, QueueTicketRecord, [{ ...key, ...c.ticket }], ['branchId', 'service', 'ticket']);
       if (c.closed) await em.delete(QueueTicketRecord, { ...key, ticket: c.closed });
-      if (c.openCounters !== undefined) await em.save(QueueServiceRecord, { ...key, openCounters: c.openCounters });
+      if (c.openCounters !== undefined) await this.store.upsert(em, QueueServiceRecord, [{ ...key, openCounters: c.openCounters }], ['branchId', 'service']);
       if (c.sample) {
         await em.insert(ServiceTimeRecord, { ...key, ...c.sample });
         // Only the window the estimate uses is kept.

@@ -15,7 +15,7 @@ export class SiteRepository {
   }
 
   savePost(branchId: string, post: string, p: PostView): Promise<unknown> {
-    return this.store.transaction((em) => em.save(PostStateRecord, { branchId, post, ...p }));
+    return this.store.write((em) => this.store.upsert(em, PostStateRecord, [{ branchId, post, ...p }], ['branchId', 'post']));
   }
 
   /** Hours starting in [since, until). */
@@ -27,6 +27,6 @@ export class SiteRepository {
 
   /** The hour's totals as the model has them (idempotent: a retry writes the same numbers). */
   saveFootfall(branchId: string, h: FootfallHour): Promise<unknown> {
-    return this.store.transaction((em) => em.save(FootfallHourRecord, { branchId, hour: h.hour, inCount: h.in, outCount: h.out }));
+    return this.store.write((em) => this.store.upsert(em, FootfallHourRecord, [{ branchId, hour: h.hour, inCount: h.in, outCount: h.out }], ['branchId', 'hour']));
   }
 }

@@ -26,10 +26,9 @@ export class TaskRepository {
 
   save(step: Step): Promise<void> {
     return this.store.transaction(async (em) => {
-      for (const t of step.transitions) await em.insert(TaskTransitionRecord, t);
-      await em.save(TaskRecord, step.task as TaskRecord);
-      for (const d of step.deadlines.set) await this.deadlines.put(em, d);
-      for (const key of step.deadlines.clear) await this.deadlines.remove(em, key);
+      if (step.transitions.length) await em.createQueryBuilder().insert().into(TaskTransitionRecord).values(step.transitions).updateEntity(false).execute();
+      await this.store.upsert(em, TaskRecord, [step.task as TaskRecord], ['id']);
+      await this.deadlines.apply(em, step.deadlines);
       for (const e of step.effects) {
         if (e.kind !== 'alert') continue;
         await this.outbox.append(em, step.task.branchId, { kind: 'task-failed', taskId: step.task.id, type: step.task.type, deviceId: step.task.deviceId, reason: e.message });
