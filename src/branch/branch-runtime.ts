@@ -57,6 +57,10 @@ export interface RuntimePorts extends TaskPorts {
 export class BranchRuntime {
   private readonly logger = new Logger(BranchRuntime.name);
   private readonly turns = new KeyedQueue();
+  /** Writes behind the turns, one at a time per key: a PostgreSQL pool would not keep their order. */
+  private readonly behind = new KeyedQueue();
+  /** The writes the turn running now left behind it. */
+  private turnWrites: Promise<unknown>[] = [];
   readonly tasks: TaskBook;
   readonly model: BranchModel;
   private readonly analytics: BranchAnalytics;
@@ -77,7 +81,7 @@ export class BranchRuntime {
     this.tasks = new TaskBook(branch, { ...p, observe: (task, transitions) => this.analytics.task(task, transitions) });
     this.model = new BranchModel(branch);
     this.appointments = new AppointmentBook(branch, { ...p, logger: this.logger }, (req) => this.tasks.create(req));
-    this.host = new FlowHost(branch.id, FLOWS, { clock: p.clock, repo: p.flowStates, scheduler: p.scheduler, effect: (e) => this.flows.effect(e) });
+    this.host = new FlowHost(branch.id, FLOWS, { clock: p.clock, repo: p.flowStates, scheduler: p.scheduler, effect: (e) => this.flows.effect(e), writeBehind: (key, write) => this.writeBehind(key, write) });
     this.flows = new BranchFlows(branch, this.model, this.tasks, this.host, p);
     this.greeting = new GreetingFlow(branch, {
       clock: p.clock,
@@ -89,7 +93,10 @@ export class BranchRuntime {
 
   /** Runs `work` as this branch's next turn. */
   run<T>(work: () => Promise<T>): Promise<T> {
-    return this.turns.run(this.branch.id, work);
+    return this.turns.run(this.branch.id, () => {
+      this.turnWrites = [];
+      return work();
+    });
   }
 
   /** Takes over from the database: the live model, analytics, open tasks, flow actors, who is expected back; then starts the greeting. */
@@ -112,6 +119,7 @@ export class BranchRuntime {
   async stop(): Promise<void> {
     this.greeting.stop();
     await this.turns.drain();
+    await this.behind.drain();
     if (this.summaryDue !== undefined) {
       this.p.clock.clearTimeout(this.summaryDue);
       this.summaryDue = undefined;
@@ -122,8 +130,24 @@ export class BranchRuntime {
     this.host.stop();
   }
 
-  signal<K extends BranchSignal>(name: K, e: HubEventMap[K]): Promise<void> {
-    return this.run(() => this.take(name, e));
+  /** Resolves once the signal is taken and what it wrote is stored: the device's PUBACK waits for that, the next turn does not. */
+  async signal<K extends BranchSignal>(name: K, e: HubEventMap[K]): Promise<void> {
+    const written = await this.run(async () => {
+      await this.take(name, e);
+      return this.turnWrites;
+    });
+    await Promise.allSettled(written); // a failure is logged by writeBehind
+  }
+
+  /**
+   * A write of a latest value (a later one carries it too), started in a turn without waiting for it: the next
+   * turn goes on while it is stored, in order per key. If it fails, the next write of that key repairs it.
+   */
+  private writeBehind(key: string, write: () => Promise<unknown>): Promise<unknown> {
+    const written = this.behind.run(key, write);
+    written.catch((e) => this.logger.error(`writing ${key} of ${this.branch.id}: ${(e as Error).message}`));
+    this.turnWrites.push(written);
+    return written;
   }
 
   deadline(d: Deadline): Promise<void> {
@@ -180,7 +204,7 @@ export class BranchRuntime {
       case 'footfall': {
         const f = e as HubEventMap['footfall'];
         const hour = this.model.footfall(f);
-        if (hour) await this.p.site.saveFootfall(this.branch.id, hour);
+        if (hour) this.writeBehind(`footfall:${hour.hour}`, () => this.p.site.saveFootfall(this.branch.id, hour));
         // The greeting first: its task's turn is queued before the analytics' commit.
         this.greeting.footfall(f);
         await this.analytics.level('density', f.zone, this.model.peopleIn(f.zone), at);

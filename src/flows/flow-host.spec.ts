@@ -10,7 +10,7 @@ const input = { service: 'card', ticket: 'A1', issuedAt: 0, longWaitMs: 60_000 }
 const KEY = 'long-wait:card:A1';
 
 /** The flow_state and deadline tables as maps; every write is one call, like one transaction. */
-function setup(stored: StoredFlow[] = [], failOn?: FlowEffect['type']) {
+function setup(stored: StoredFlow[] = [], failOn?: FlowEffect['type'], held?: (() => void)[]) {
   const rows = new Map(stored.map((f) => [f.actor, f]));
   const deadlines = new Map<string, Deadline>();
   let writes = 0;
@@ -31,7 +31,9 @@ function setup(stored: StoredFlow[] = [], failOn?: FlowEffect['type']) {
     if (e.type === failOn) throw new Error('alerts store down');
     effects.push(e);
   };
-  const host = new FlowHost('b1', [longWaitFlow, unattendedPostFlow], { clock: new SimulatedClock(), repo, scheduler, effect });
+  // The owner's write queue: at once, or (with `held`) only when the test lets each write through.
+  const writeBehind = (_key: string, write: () => Promise<unknown>) => (held ? new Promise((go) => held.push(() => go(write()))) : write());
+  const host = new FlowHost('b1', [longWaitFlow, unattendedPostFlow], { clock: new SimulatedClock(), repo, scheduler, effect, writeBehind });
   return { host, rows, deadlines, armed, effects, writes: () => writes };
 }
 
@@ -46,6 +48,24 @@ describe('FlowHost', () => {
     expect(armed).toHaveLength(1);
     await host.send(KEY, longWaitFlow, input, { type: 'NOTHING' });
     expect(writes()).toBe(1);
+  });
+
+  it('leaves a snapshot alone behind the turn, but arms deadlines only once they are stored with it', async () => {
+    const held: (() => void)[] = [];
+    const { host, rows, armed } = setup([], undefined, held);
+    const ensured = host.ensure(KEY, longWaitFlow, input); // sets its `due` deadline
+    let done = false;
+    void ensured.then(() => (done = true));
+    await new Promise((r) => setImmediate(r));
+    expect({ done, armed: armed.length, stored: rows.has(KEY) }).toEqual({ done: false, armed: 0, stored: false });
+    held.shift()!();
+    await ensured;
+    expect(armed).toHaveLength(1);
+    await host.send(KEY, longWaitFlow, input, { type: 'DUE' }); // overdue: a new snapshot, no deadline change
+    expect(rows.get(KEY)?.snapshot).toMatchObject({ value: 'waiting' }); // not waited for
+    held.shift()!();
+    await new Promise((r) => setImmediate(r));
+    expect(rows.get(KEY)?.snapshot).toMatchObject({ value: 'overdue' });
   });
 
   it('restores an actor from its snapshot without replaying entry actions, and forgets it (and its deadline) when it is done', async () => {
