@@ -23,6 +23,7 @@ import { HealthController } from './observability/health.controller.js';
 import { MetricsService } from './observability/metrics.service.js';
 import { PersistenceModule } from './persistence/persistence.module.js';
 import { SettingRepository } from './persistence/setting.repository.js';
+import { GroupCommit } from './persistence/group-commit.js';
 import { Store } from './persistence/store.js';
 import { DeadlineRepository } from './schedule/deadline.repository.js';
 import { Scheduler } from './schedule/scheduler.service.js';
@@ -54,6 +55,7 @@ export class AppModule {
         HubEvents,
         MetricsService,
         Store,
+        GroupCommit,
         DeviceRepository,
         TaskRepository,
         AlertRepository,

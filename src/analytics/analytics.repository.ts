@@ -61,9 +61,9 @@ export class AnalyticsRepository {
   /** One statement per table and chunk (upserts: buckets and levels are whole rows). */
   save(branchId: string, c: AnalyticsChange): Promise<void> {
     return this.store.transaction(async (em) => {
-      for (const rows of chunks(c.tracks)) await em.insert(TrackEventRecord, rows.map((t) => ({ branchId, ...t })));
-      for (const rows of chunks(c.buckets)) await em.upsert(AnalyticsBucketRecord, rows.map((b) => ({ branchId, ...b })), ['branchId', 'kind', 'key', 'at']);
-      for (const rows of chunks(c.levels)) await em.upsert(AnalyticsLevelRecord, rows.map((l) => ({ branchId, ...l })), ['branchId', 'kind', 'key']);
+      for (const rows of chunks(c.tracks)) await em.createQueryBuilder().insert().into(TrackEventRecord).values(rows.map((t) => ({ branchId, ...t }))).updateEntity(false).execute();
+      for (const rows of chunks(c.buckets)) await this.store.upsert(em, AnalyticsBucketRecord, rows.map((b) => ({ branchId, ...b })), ['branchId', 'kind', 'key', 'at']);
+      for (const rows of chunks(c.levels)) await this.store.upsert(em, AnalyticsLevelRecord, rows.map((l) => ({ branchId, ...l })), ['branchId', 'kind', 'key']);
     });
   }
 

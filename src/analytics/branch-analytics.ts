@@ -4,7 +4,7 @@ import type { Task, TaskTransition } from '../contracts/views.js';
 import type { HubEventMap } from '../hub-events.js';
 import type { Deadline } from '../schedule/deadline.js';
 import type { QueueChange } from '../signals/queue.repository.js';
-import type { AnalyticsRepository, Bucket, BucketKind, Level, LevelKind, TrackRow } from './analytics.repository.js';
+import type { AnalyticsChange, AnalyticsRepository, Bucket, BucketKind, Level, LevelKind, TrackRow } from './analytics.repository.js';
 import { add, remove, type Histogram } from './histogram.js';
 import { TrackBook, type Contribution } from './tracks.js';
 
@@ -52,6 +52,8 @@ export class BranchAnalytics {
   private readonly dirtyLevels = new Map<string, Level>();
   private readonly newTracks: TrackRow[] = [];
   private commitQueued = false;
+  /** The commits not yet stored, one after another. */
+  private saving: Promise<void> = Promise.resolve();
 
   private readonly branchId: string;
 
@@ -162,17 +164,23 @@ export class BranchAnalytics {
   }
 
   /**
-   * Group commit: what the events since the last commit changed is stored in one transaction, as a turn of its
-   * own queued behind the events already waiting. One event alone is stored right after it; a burst costs one
-   * write, not one per message. A kill -9 may lose the analytics of the events of the last batch (never tasks,
-   * queues or alerts, which are stored within their own turn).
+   * Group commit: what the events since the last commit changed is taken as a turn of its own, queued behind the
+   * events already waiting, and stored in one transaction behind the turns (one commit after another, so rows
+   * never land out of order); the returned promise resolves once it is stored. One event alone is stored right
+   * after it; a burst costs one write, not one per message. A kill -9 may lose the analytics of the events of
+   * the last batch (never tasks, queues or alerts, which are stored within their own turn).
    */
-  async commit(): Promise<void> {
+  commit(): Promise<void> {
     this.commitQueued = false;
-    if (!this.newTracks.length && !this.dirty.size && !this.dirtyLevels.size) return;
+    if (!this.newTracks.length && !this.dirty.size && !this.dirtyLevels.size) return this.saving;
     const change = { tracks: this.newTracks.splice(0), buckets: [...this.dirty.values()], levels: [...this.dirtyLevels.values()] };
     this.dirty.clear();
     this.dirtyLevels.clear();
+    this.saving = this.saving.then(() => this.store(change));
+    return this.saving;
+  }
+
+  private async store(change: AnalyticsChange): Promise<void> {
     try {
       await this.p.analytics.save(this.branchId, change);
     } catch (e) {

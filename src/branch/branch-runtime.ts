@@ -17,6 +17,7 @@ import type { FlowStateRepository } from '../flows/flow-state.repository.js';
 import { GreetingFlow } from '../flows/greeting.flow.js';
 import type { HubEventMap, HubEvents } from '../hub-events.js';
 import { KeyedQueue } from '../keyed-queue.js';
+import { pendingWrites } from '../persistence/pending-writes.js';
 import type { Deadline } from '../schedule/deadline.js';
 import type { DeadlineRepository } from '../schedule/deadline.repository.js';
 import type { Scheduler } from '../schedule/scheduler.service.js';
@@ -57,8 +58,8 @@ export interface RuntimePorts extends TaskPorts {
 export class BranchRuntime {
   private readonly logger = new Logger(BranchRuntime.name);
   private readonly turns = new KeyedQueue();
-  /** Writes behind the turns, one at a time per key: a PostgreSQL pool would not keep their order. */
-  private readonly behind = new KeyedQueue();
+  /** Writes left behind the turns that are not group-committed, one after another per key (a PostgreSQL pool would not keep their order). */
+  private readonly ordered = new KeyedQueue();
   /** The writes the turn running now left behind it. */
   private turnWrites: Promise<unknown>[] = [];
   readonly tasks: TaskBook;
@@ -77,11 +78,11 @@ export class BranchRuntime {
     readonly branch: BranchConfig,
     private readonly p: RuntimePorts,
   ) {
-    this.analytics = new BranchAnalytics(branch, { ...p, logger: this.logger }, () => void this.run(() => this.analytics.commit()));
+    this.analytics = new BranchAnalytics(branch, { ...p, logger: this.logger }, () => void this.run(async () => void this.analytics.commit()));
     this.tasks = new TaskBook(branch, { ...p, observe: (task, transitions) => this.analytics.task(task, transitions) });
     this.model = new BranchModel(branch);
     this.appointments = new AppointmentBook(branch, { ...p, logger: this.logger }, (req) => this.tasks.create(req));
-    this.host = new FlowHost(branch.id, FLOWS, { clock: p.clock, repo: p.flowStates, scheduler: p.scheduler, effect: (e) => this.flows.effect(e), writeBehind: (key, write) => this.writeBehind(key, write) });
+    this.host = new FlowHost(branch.id, FLOWS, { clock: p.clock, repo: p.flowStates, scheduler: p.scheduler, effect: (e) => this.flows.effect(e), leaveBehind: (w) => this.leaveBehind(w) });
     this.flows = new BranchFlows(branch, this.model, this.tasks, this.host, p);
     this.greeting = new GreetingFlow(branch, {
       clock: p.clock,
@@ -119,7 +120,7 @@ export class BranchRuntime {
   async stop(): Promise<void> {
     this.greeting.stop();
     await this.turns.drain();
-    await this.behind.drain();
+    await this.ordered.drain();
     if (this.summaryDue !== undefined) {
       this.p.clock.clearTimeout(this.summaryDue);
       this.summaryDue = undefined;
@@ -130,24 +131,33 @@ export class BranchRuntime {
     this.host.stop();
   }
 
-  /** Resolves once the signal is taken and what it wrote is stored: the device's PUBACK waits for that, the next turn does not. */
+  /** Resolves once the turns queued so far have run and what they left behind outside the group commit is stored. */
+  async settled(): Promise<void> {
+    await this.run(async () => undefined);
+    await Promise.all([this.ordered.drain(), this.analytics.commit()]);
+  }
+
+  /**
+   * Takes the signal as a turn. What the turn left behind is handed to the device message being handled (its
+   * PUBACK waits for it, the device's next message does not), else waited for here.
+   */
   async signal<K extends BranchSignal>(name: K, e: HubEventMap[K]): Promise<void> {
     const written = await this.run(async () => {
       await this.take(name, e);
       return this.turnWrites;
     });
-    await Promise.allSettled(written); // a failure is logged by writeBehind
+    const message = pendingWrites.getStore();
+    if (message) message.push(...written);
+    else await Promise.allSettled(written); // a failure is logged by leaveBehind
   }
 
   /**
-   * A write of a latest value (a later one carries it too), started in a turn without waiting for it: the next
-   * turn goes on while it is stored, in order per key. If it fails, the next write of that key repairs it.
+   * A group-committed write of a latest value (a later one carries it too) that the turn does not wait for: the
+   * next turn goes on while it is stored. If its commit fails, it is logged; the next write of that row repairs it.
    */
-  private writeBehind(key: string, write: () => Promise<unknown>): Promise<unknown> {
-    const written = this.behind.run(key, write);
-    written.catch((e) => this.logger.error(`writing ${key} of ${this.branch.id}: ${(e as Error).message}`));
+  private leaveBehind(written: Promise<unknown>): void {
+    written.catch((e) => this.logger.error(`a write of ${this.branch.id} failed: ${(e as Error).message}`));
     this.turnWrites.push(written);
-    return written;
   }
 
   deadline(d: Deadline): Promise<void> {
@@ -195,7 +205,7 @@ export class BranchRuntime {
       }
       case 'deviceState': {
         const s = e as HubEventMap['deviceState'];
-        await this.p.devices.state(s);
+        this.leaveBehind(this.p.devices.state(s)); // in memory at once: the rest of the turn sees it
         if (s.status === 'fault' || s.status === 'charging') await this.tasks.release(s.deviceId, `${s.deviceId} reported ${s.status}`, true);
         if (s.status === 'idle') await this.tasks.dispatchWaiting();
         await this.health.check(s.deviceId, at);
@@ -204,7 +214,7 @@ export class BranchRuntime {
       case 'footfall': {
         const f = e as HubEventMap['footfall'];
         const hour = this.model.footfall(f);
-        if (hour) this.writeBehind(`footfall:${hour.hour}`, () => this.p.site.saveFootfall(this.branch.id, hour));
+        if (hour) this.leaveBehind(this.p.site.saveFootfall(this.branch.id, hour));
         // The greeting first: its task's turn is queued before the analytics' commit.
         this.greeting.footfall(f);
         await this.analytics.level('density', f.zone, this.model.peopleIn(f.zone), at);
@@ -221,7 +231,8 @@ export class BranchRuntime {
       case 'queue': {
         const q = e as HubEventMap['queue'];
         const change = this.model.queue(q);
-        if (change) await this.p.queues.save(change);
+        // Stored in order behind the turn (nothing that leaves the hub waits for it; the device's PUBACK does).
+        if (change) this.leaveBehind(this.ordered.run('queue', () => this.p.queues.save(change)));
         await this.analytics.queue(q, change);
         await this.appointments.queue(q);
         await this.flows.queue(q);

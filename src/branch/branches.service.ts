@@ -17,6 +17,7 @@ import { AnalyticsRepository } from '../analytics/analytics.repository.js';
 import { AppointmentRepository } from '../appointments/appointment.repository.js';
 import { CommandPort } from '../tasks/command-port.js';
 import { TaskRepository } from '../tasks/task.repository.js';
+import { GroupCommit } from '../persistence/group-commit.js';
 import { BRANCH_SIGNALS, BranchRuntime, type RuntimePorts } from './branch-runtime.js';
 
 /**
@@ -45,6 +46,7 @@ export class Branches implements OnApplicationBootstrap, BeforeApplicationShutdo
     alerts: AlertsService,
     analytics: AnalyticsRepository,
     appointments: AppointmentRepository,
+    private readonly commits: GroupCommit,
   ) {
     const ports: RuntimePorts = { clock, devices, events, broker, scheduler, deadlines, queues, site, flowStates, alerts, analytics, appointments, repo, commands, metrics };
     for (const branch of config.branches) this.runtimes.set(branch.id, new BranchRuntime(branch, ports));
@@ -61,11 +63,13 @@ export class Branches implements OnApplicationBootstrap, BeforeApplicationShutdo
   /** After the broker stopped taking messages (onModuleDestroy): finish every branch's queued turns before the database closes. */
   async beforeApplicationShutdown(): Promise<void> {
     await Promise.all([...this.runtimes.values()].map((r) => r.stop()));
+    await this.commits.flushed();
   }
 
-  /** Resolves when every branch has finished the turns queued so far. */
+  /** Resolves when every branch has finished the turns queued so far and what they wrote is committed. */
   async settled(): Promise<void> {
-    await Promise.all([...this.runtimes.values()].map((r) => r.run(async () => undefined)));
+    await Promise.all([...this.runtimes.values()].map((r) => r.settled()));
+    await this.commits.flushed();
   }
 
   get(branchId: string): BranchRuntime {

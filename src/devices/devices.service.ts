@@ -32,6 +32,7 @@ export class DevicesService {
   async load(): Promise<void> {
     const stored = new Map((await this.repo.all()).map((r) => [r.id, r]));
     const now = isoOf(this.clock);
+    const saved: Promise<unknown>[] = [];
     for (const { branch, device } of indexDevices(this.config).values()) {
       const r = stored.get(device.id);
       if (r?.online) this.connectedBeforeStart.add(device.id);
@@ -51,8 +52,9 @@ export class DevicesService {
         lastSeen: r?.lastSeen ?? null,
       };
       this.devices.set(device.id, view);
-      await this.repo.save(view);
+      saved.push(this.repo.save(view)); // one group commit for all
     }
+    await Promise.all(saved);
   }
 
   get(id: string): DeviceView | undefined {
@@ -97,10 +99,13 @@ export class DevicesService {
     return owed;
   }
 
+  /**
+   * The view is changed in memory before the first await, so the rest of the caller's turn sees it whether or not
+   * it waits; the row is group-committed (the latest view wins, in order) and this resolves once it is stored.
+   */
   private async changed(d: DeviceView): Promise<void> {
-    // The latest view, one write at a time per device: a slow earlier write (a PostgreSQL pool does not
-    // keep order) never lands last with stale values.
-    await this.writes.run(d.id, () => this.repo.save(d));
+    const stored = this.repo.save(d);
     await this.events.emit('deviceChanged', { branchId: d.branchId, device: { ...d } });
+    await stored;
   }
 }

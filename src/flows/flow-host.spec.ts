@@ -11,12 +11,14 @@ const KEY = 'long-wait:card:A1';
 
 /** The flow_state and deadline tables as maps; every write is one call, like one transaction. */
 function setup(stored: StoredFlow[] = [], failOn?: FlowEffect['type'], held?: (() => void)[]) {
+  const behind: Promise<unknown>[] = [];
   const rows = new Map(stored.map((f) => [f.actor, f]));
   const deadlines = new Map<string, Deadline>();
   let writes = 0;
   const repo = {
     all: async () => [...rows.values()],
     save: async (_b: string, actor: string, f: StoredFlow | null, _at: string, changes: DeadlineChanges) => {
+      if (held) await new Promise<void>((go) => held.push(go)); // the group commit, when the test lets it through
       writes++;
       if (f) rows.set(actor, JSON.parse(JSON.stringify(f)));
       else rows.delete(actor);
@@ -31,10 +33,9 @@ function setup(stored: StoredFlow[] = [], failOn?: FlowEffect['type'], held?: ((
     if (e.type === failOn) throw new Error('alerts store down');
     effects.push(e);
   };
-  // The owner's write queue: at once, or (with `held`) only when the test lets each write through.
-  const writeBehind = (_key: string, write: () => Promise<unknown>) => (held ? new Promise((go) => held.push(() => go(write()))) : write());
-  const host = new FlowHost('b1', [longWaitFlow, unattendedPostFlow], { clock: new SimulatedClock(), repo, scheduler, effect, writeBehind });
-  return { host, rows, deadlines, armed, effects, writes: () => writes };
+  const leaveBehind = (w: Promise<unknown>) => void behind.push(w);
+  const host = new FlowHost('b1', [longWaitFlow, unattendedPostFlow], { clock: new SimulatedClock(), repo, scheduler, effect, leaveBehind });
+  return { host, rows, deadlines, armed, effects, behind, writes: () => writes };
 }
 
 describe('FlowHost', () => {
@@ -52,7 +53,7 @@ describe('FlowHost', () => {
 
   it('leaves a snapshot alone behind the turn, but arms deadlines only once they are stored with it', async () => {
     const held: (() => void)[] = [];
-    const { host, rows, armed } = setup([], undefined, held);
+    const { host, rows, armed, behind } = setup([], undefined, held);
     const ensured = host.ensure(KEY, longWaitFlow, input); // sets its `due` deadline
     let done = false;
     void ensured.then(() => (done = true));
@@ -61,10 +62,12 @@ describe('FlowHost', () => {
     held.shift()!();
     await ensured;
     expect(armed).toHaveLength(1);
+    expect(behind).toHaveLength(0);
     await host.send(KEY, longWaitFlow, input, { type: 'DUE' }); // overdue: a new snapshot, no deadline change
-    expect(rows.get(KEY)?.snapshot).toMatchObject({ value: 'waiting' }); // not waited for
+    expect(rows.get(KEY)?.snapshot).toMatchObject({ value: 'waiting' }); // not waited for, but handed to the owner
+    expect(behind).toHaveLength(1);
     held.shift()!();
-    await new Promise((r) => setImmediate(r));
+    await behind[0];
     expect(rows.get(KEY)?.snapshot).toMatchObject({ value: 'overdue' });
   });
 

@@ -37,8 +37,8 @@ export interface FlowPorts {
   scheduler: Scheduler;
   /** Carries out one effect other than a deadline, in the owner's turn. */
   effect(effect: Exclude<FlowEffect, { type: 'schedule' | 'unschedule' }>, actor: { key: string; machine: string }): Promise<void>;
-  /** Stores a latest value behind the turn, in order per key (the owner's `writeBehind`); resolves once stored. */
-  writeBehind(key: string, write: () => Promise<unknown>): Promise<unknown>;
+  /** A write the turn does not wait for; the owner makes the signal's acknowledgement wait for it. */
+  leaveBehind(written: Promise<unknown>): void;
 }
 
 /** The deadline key of an actor's timer. */
@@ -167,13 +167,13 @@ export class FlowHost {
       const text = JSON.stringify(snapshot);
       if (!done && text === live.saved && !changes.set.length && !changes.clear.length) return;
       const flow = snapshot === null ? null : { actor: key, machine: live.def.name, version: live.def.version, snapshot };
-      // In order per actor; a snapshot alone is left behind the turn (the latest wins), but deadlines are armed
-      // only once stored with the state that set them.
-      const stored = this.p.writeBehind(`flow:${key}`, () => this.p.repo.save(this.branchId, key, flow, isoOf(this.p.clock), changes));
+      // Group-committed in order; a snapshot alone is left behind the turn (the latest wins), but deadlines are
+      // armed only once stored with the state that set them.
+      const stored = this.p.repo.save(this.branchId, key, flow, isoOf(this.p.clock), changes);
       if (changes.set.length || changes.clear.length) {
         await stored;
         this.p.scheduler.applied(changes);
-      }
+      } else this.p.leaveBehind(stored);
       live.saved = text;
       if (done) this.forget(key);
     } catch (e) {

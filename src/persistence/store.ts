@@ -64,6 +64,11 @@ export class Store {
     return (overwrite.length ? insert.orUpdate(overwrite, conflict) : insert.orIgnore()).execute();
   }
 
+  /** An entity's table: what tells rows of two entities apart. */
+  entityName(entity: EntityTarget<ObjectLiteral>): string {
+    return this.db.getMetadata(entity).tableName;
+  }
+
   private outsideTransactions<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
     return this.oneAtATime ? this.writes.run('db', () => work(this.db.manager)) : work(this.db.manager);
   }

@@ -2,12 +2,16 @@ import { Injectable } from '@nestjs/common';
 import { And, LessThan, MoreThanOrEqual } from 'typeorm';
 import type { FootfallHour, PostView } from '../contracts/views.js';
 import { FootfallHourRecord, PostStateRecord } from '../persistence/entities.js';
+import { GroupCommit } from '../persistence/group-commit.js';
 import { Store } from '../persistence/store.js';
 
 /** The branch's staff posts and hourly footfall: what the live model keeps across a restart besides queues. */
 @Injectable()
 export class SiteRepository {
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly commits: GroupCommit,
+  ) {}
 
   async posts(branchId: string): Promise<Map<string, PostView>> {
     const rows = await this.store.manager.findBy(PostStateRecord, { branchId });
@@ -25,8 +29,8 @@ export class SiteRepository {
     return rows.map((r) => ({ hour: r.hour, in: r.inCount, out: r.outCount }));
   }
 
-  /** The hour's totals as the model has them (idempotent: a retry writes the same numbers). */
+  /** The hour's totals as the model has them (idempotent: a later write carries them too), group-committed. */
   saveFootfall(branchId: string, h: FootfallHour): Promise<unknown> {
-    return this.store.write((em) => this.store.upsert(em, FootfallHourRecord, [{ branchId, hour: h.hour, inCount: h.in, outCount: h.out }], ['branchId', 'hour']));
+    return this.commits.put(FootfallHourRecord, ['branchId', 'hour'], { branchId, hour: h.hour, inCount: h.in, outCount: h.out });
   }
 }

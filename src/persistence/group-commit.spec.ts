@@ -1,0 +1,59 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DataSource } from 'typeorm';
+import { openDatabase } from './data-source.js';
+import { FootfallHourRecord } from './entities.js';
+import { GroupCommit } from './group-commit.js';
+import { Store } from './store.js';
+
+/** The group commit on a real SQLite file: what many callers ask at once is one transaction, in order. */
+describe('GroupCommit', () => {
+  let dir: string;
+  let db: DataSource;
+  let commits: GroupCommit;
+  let transactions: number;
+  const hour = (h: number) => `2026-12-01T0${h}:00:00.000Z`;
+  const rows = async () => (await db.manager.find(FootfallHourRecord, { order: { hour: 'ASC' } })).map((r) => [r.hour.slice(11, 13), r.inCount]);
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'group-commit-'));
+    db = await openDatabase({ dataDir: dir });
+    const store = new Store(db);
+    transactions = 0;
+    const transaction = store.transaction.bind(store);
+    store.transaction = (work) => (transactions++, transaction(work));
+    commits = new GroupCommit(store);
+  });
+  afterEach(async () => {
+    await db.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('stores what was asked on one tick in one transaction, a key asked twice as last asked', async () => {
+    const put = (h: number, n: number) => commits.put(FootfallHourRecord, ['branchId', 'hour'], { branchId: 'b1', hour: hour(h), inCount: n, outCount: 0 });
+    await Promise.all([put(1, 1), put(2, 5), put(1, 3), put(3, 7)]);
+    expect(transactions).toBe(1);
+    expect(await rows()).toEqual([['01', 3], ['02', 5], ['03', 7]]);
+  });
+
+  it('keeps order across commits: a put, a remove and a put again of one key end as the last one', async () => {
+    const key = { branchId: 'b1', hour: hour(4) };
+    const first = commits.put(FootfallHourRecord, ['branchId', 'hour'], { ...key, inCount: 1, outCount: 0 });
+    await new Promise((r) => setImmediate(r)); // the first commit is under way: what follows waits for the next
+    const removed = commits.remove(FootfallHourRecord, key);
+    await Promise.all([first, removed]);
+    expect(await rows()).toEqual([]);
+    await commits.put(FootfallHourRecord, ['branchId', 'hour'], { ...key, inCount: 9, outCount: 0 });
+    expect(await rows()).toEqual([['04', 9]]);
+    expect(transactions).toBe(3);
+  });
+
+  it('rejects the callers of a failed commit, and the next commit goes on', async () => {
+    const bad = commits.put(FootfallHourRecord, ['branchId', 'hour'], { branchId: 'b1', hour: hour(5), inCount: null, outCount: 0 } as never); // NOT NULL
+    await expect(bad).rejects.toThrow();
+    await commits.put(FootfallHourRecord, ['branchId', 'hour'], { branchId: 'b1', hour: hour(6), inCount: 2, outCount: 0 });
+    expect(await rows()).toEqual([['06', 2]]);
+    await commits.flushed();
+  });
+});
