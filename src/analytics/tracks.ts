@@ -72,6 +72,8 @@ const ENDED_MEMORY_MS = 15 * 60_000;
  */
 export class TrackBook {
   private readonly tracks = new Map<string, TrackEvent[]>();
+  /** Old tracks are swept when the book grows past this: twice what the last sweep kept, so a sweep costs O(1) per event. */
+  private sweepAbove = 1000;
 
   add(track: string, e: TrackEvent): { added: Contribution[]; removed: Contribution[] } {
     const events = this.tracks.get(track) ?? [];
@@ -80,7 +82,10 @@ export class TrackBook {
     while (i > 0 && events[i - 1].at > e.at) i--;
     events.splice(i, 0, e);
     this.tracks.set(track, events);
-    if (this.tracks.size > 1000) this.forget(e.at);
+    if (this.tracks.size > this.sweepAbove) {
+      this.forget(e.at);
+      this.sweepAbove = Math.max(1000, 2 * this.tracks.size);
+    }
     return diff(before, contributions(events));
   }
 

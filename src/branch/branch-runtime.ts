@@ -17,7 +17,6 @@ import type { FlowStateRepository } from '../flows/flow-state.repository.js';
 import { GreetingFlow } from '../flows/greeting.flow.js';
 import type { HubEventMap, HubEvents } from '../hub-events.js';
 import { KeyedQueue } from '../keyed-queue.js';
-import { pendingWrites } from '../persistence/pending-writes.js';
 import type { Deadline } from '../schedule/deadline.js';
 import type { DeadlineRepository } from '../schedule/deadline.repository.js';
 import type { Scheduler } from '../schedule/scheduler.service.js';
@@ -60,8 +59,6 @@ export class BranchRuntime {
   private readonly turns = new KeyedQueue();
   /** Writes left behind the turns that are not group-committed, one after another per key (a PostgreSQL pool would not keep their order). */
   private readonly ordered = new KeyedQueue();
-  /** The writes the turn running now left behind it. */
-  private turnWrites: Promise<unknown>[] = [];
   readonly tasks: TaskBook;
   readonly model: BranchModel;
   private readonly analytics: BranchAnalytics;
@@ -94,10 +91,7 @@ export class BranchRuntime {
 
   /** Runs `work` as this branch's next turn. */
   run<T>(work: () => Promise<T>): Promise<T> {
-    return this.turns.run(this.branch.id, () => {
-      this.turnWrites = [];
-      return work();
-    });
+    return this.turns.run(this.branch.id, work);
   }
 
   /** Takes over from the database: the live model, analytics, open tasks, flow actors, who is expected back; then starts the greeting. */
@@ -137,27 +131,17 @@ export class BranchRuntime {
     await Promise.all([this.ordered.drain(), this.analytics.commit()]);
   }
 
-  /**
-   * Takes the signal as a turn. What the turn left behind is handed to the device message being handled (its
-   * PUBACK waits for it, the device's next message does not), else waited for here.
-   */
-  async signal<K extends BranchSignal>(name: K, e: HubEventMap[K]): Promise<void> {
-    const written = await this.run(async () => {
-      await this.take(name, e);
-      return this.turnWrites;
-    });
-    const message = pendingWrites.getStore();
-    if (message) message.push(...written);
-    else await Promise.allSettled(written); // a failure is logged by leaveBehind
+  /** Takes the signal as a turn; resolves once it has run (what it left behind is stored after). */
+  signal<K extends BranchSignal>(name: K, e: HubEventMap[K]): Promise<void> {
+    return this.run(() => this.take(name, e));
   }
 
   /**
-   * A group-committed write of a latest value (a later one carries it too) that the turn does not wait for: the
-   * next turn goes on while it is stored. If its commit fails, it is logged; the next write of that row repairs it.
+   * A write the turn does not wait for (nothing that leaves the hub depends on it): the next turn goes on while it
+   * is stored, in order. If it fails, that is logged; for a latest value, the next write of its row repairs it.
    */
   private leaveBehind(written: Promise<unknown>): void {
     written.catch((e) => this.logger.error(`a write of ${this.branch.id} failed: ${(e as Error).message}`));
-    this.turnWrites.push(written);
   }
 
   deadline(d: Deadline): Promise<void> {

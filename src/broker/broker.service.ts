@@ -14,7 +14,6 @@ import { DEVICE_UPLINK, parseDeviceTopic, topics } from '../contracts/topics.js'
 import { DeviceRepository } from '../devices/device.repository.js';
 import { HubEvents } from '../hub-events.js';
 import { KeyedQueue } from '../keyed-queue.js';
-import { pendingWrites } from '../persistence/pending-writes.js';
 import { MetricsService } from '../observability/metrics.service.js';
 
 /** A publish from an authenticated device, after the ACL let it through. */
@@ -44,7 +43,6 @@ export class BrokerService implements OnModuleInit, OnApplicationBootstrap, OnMo
   private readonly pending = new Set<Promise<void>>();
   /** aedes hands over the packets of one socket read concurrently; a device's messages are still handled in the order it sent them. */
   private readonly inOrder = new KeyedQueue();
-  private readonly acks = new KeyedQueue();
   private readonly presenceOrder = new KeyedQueue();
   private stopping = false;
 
@@ -71,12 +69,8 @@ export class BrokerService implements OnModuleInit, OnApplicationBootstrap, OnMo
       authorizeSubscribe: (client, sub, done) => done(null, this.maySubscribe(client.id, sub.topic) ? sub : this.deny('subscribe', client, sub.topic) && null),
       published: (packet, client, done) => {
         if (!client || !this.devices.has(client.id)) return done();
-        // The device's next message waits for this one to be handled; its PUBACK also waits for what that
-        // wrote to be stored (group commits), and PUBACKs go out in the order the messages came (MQTT-4.6.0-2).
-        const written: Promise<unknown>[] = [];
-        const handled = this.inOrder.run(client.id, () => pendingWrites.run(written, () => this.onDevicePublish(packet, client.id)));
-        const stored = handled.then(() => Promise.allSettled(written));
-        this.acks.run(client.id, () => stored).then(() => done(), (e) => {
+        // aedes has already sent a QoS 1 PUBACK; it reads the device's next packets once these are handled.
+        this.inOrder.run(client.id, () => this.onDevicePublish(packet, client.id)).then(() => done(), (e) => {
           this.logger.error(`handling ${packet.topic} failed: ${(e as Error).stack}`);
           done();
         });
@@ -144,9 +138,9 @@ export class BrokerService implements OnModuleInit, OnApplicationBootstrap, OnMo
     );
   }
 
-  /** Resolves when every device message and presence change received so far has been handled (and stored). */
+  /** Resolves when every device message and presence change received so far has been handled */
   async settled(): Promise<void> {
-    await Promise.all([...this.pending, this.inOrder.drain(), this.acks.drain(), this.presenceOrder.drain()]);
+    await Promise.all([...this.pending, this.inOrder.drain(), this.presenceOrder.drain()]);
   }
 
   isOnline(deviceId: string): boolean {
@@ -169,7 +163,7 @@ export class BrokerService implements OnModuleInit, OnApplicationBootstrap, OnMo
     // Broker first, then its servers: the other order hangs `server.close()` on open MQTT sockets.
     if (this.aedes && !this.aedes.closed) await new Promise<void>((r) => this.aedes.close(() => r()));
     // Finish what devices already sent before the database goes away.
-    await Promise.all([...this.pending, this.inOrder.drain(), this.acks.drain()]);
+    await Promise.all([...this.pending, this.inOrder.drain()]);
     this.wss?.close();
     if (this.tcp?.listening) await new Promise<void>((r) => this.tcp!.close(() => r()));
   }

@@ -37,7 +37,7 @@ export interface FlowPorts {
   scheduler: Scheduler;
   /** Carries out one effect other than a deadline, in the owner's turn. */
   effect(effect: Exclude<FlowEffect, { type: 'schedule' | 'unschedule' }>, actor: { key: string; machine: string }): Promise<void>;
-  /** A write the turn does not wait for; the owner makes the signal's acknowledgement wait for it. */
+  /** A write the turn does not wait for: the owner logs it if it fails. */
   leaveBehind(written: Promise<unknown>): void;
 }
 
