@@ -1,8 +1,10 @@
 /**
  * Ingest: 10 publishers (the ten devices of one branch, with their credentials) send a mix of signals —
  * footfall, occupancy, track, queue, state — at QoS 1, each keeping WINDOW messages in flight, for a fixed
- * time; the rate is PUBACKs per second. The hub acknowledges a device's publish once its `published` hook
- * has handled it, so this counts validated, applied messages. The same publishers, topics and payloads go
+ * time; the rate is PUBACKs per second. aedes writes a QoS 1 PUBACK before its `published` hook runs, but reads a
+ * connection's next packets only once every packet of the previous read is handled (hook done), so over a run the
+ * PUBACK rate is the rate the hub takes messages (validated and applied in the branch's turns; rows the turns
+ * leave behind are group-committed after). The same publishers, topics and payloads go
  * to a bare aedes in the same run, interleaved hub / bare.
  *
  * Two kinds of publisher, both measured: MQTT.js clients (as devices and the old bench), and raw sockets
