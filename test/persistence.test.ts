@@ -1,6 +1,8 @@
 import pg from 'pg';
 import { WorkerSim } from '../device-sims/worker.js';
 import { AlertsService } from '../src/alerts/alerts.service.js';
+import { DeviceRepository } from '../src/devices/device.repository.js';
+import { DevicesService } from '../src/devices/devices.service.js';
 import { eventually, startTestHub, testConfig, type TestHub } from './support/hub.js';
 
 const PG = 'postgres://postgres@127.0.0.1:5432';
@@ -21,9 +23,16 @@ async function registryRoundTrip(hub: TestHub): Promise<void> {
   await robot.disconnect();
   await eventually(async () => !(await device(hub)).online, 3000, 'offline');
   const offlineSince = (await device(hub)).since;
+  // A cancel owed to a device is stored apart from its state: start-up, which stores every device it finds changed
+  // (robot-1 as if the hub had died while it was connected), leaves it.
+  const devices = hub.running.app.get(DevicesService);
+  await devices.oweCancel('robot-1', 'task-x');
+  await hub.running.app.get(DeviceRepository).save({ ...devices.get('robot-1')!, online: true });
 
   const again = await hub.restart();
   try {
+    expect((await again.running.app.get(DeviceRepository).all()).find((r) => r.id === 'robot-1')).toMatchObject({ online: false, owedCancels: ['task-x'] });
+    expect(again.running.app.get(DevicesService).connectedBeforeStart).toEqual(new Set(['robot-1']));
     expect(await device(again)).toMatchObject({
       id: 'robot-2',
       kind: 'robot',

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Between, In, LessThan, MoreThanOrEqual } from 'typeorm';
 import { AnalyticsBucketRecord, AnalyticsLevelRecord, TrackEventRecord } from '../persistence/entities.js';
+import { chunks } from '../persistence/batch.js';
 import { Store } from '../persistence/store.js';
 
 export type BucketKind = 'dwell' | 'transition' | 'wait' | 'task' | 'density' | 'counters';
@@ -28,9 +29,6 @@ export interface AnalyticsChange {
   buckets: Bucket[];
   levels: Level[];
 }
-
-/** Rows per statement: well inside SQLite's and PostgreSQL's bound-parameter limits. */
-const chunks = <T>(rows: T[], size = 200): T[][] => Array.from({ length: Math.ceil(rows.length / size) }, (_, i) => rows.slice(i * size, (i + 1) * size));
 
 /** The branch analytics' tables: raw tracks, aggregate buckets, and the levels being integrated. */
 @Injectable()

@@ -1,7 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import type { DeviceView } from '../contracts/views.js';
+import { chunks } from '../persistence/batch.js';
 import { DeviceRecord } from '../persistence/entities.js';
 import { Store } from '../persistence/store.js';
+
+/** The stored columns of a device's view (its owed cancels are stored apart). */
+const rowOf = ({ id, branchId, kind, zone, status, battery, online, since, lastSeen }: DeviceView) => ({ id, branchId, kind, zone, status, battery, online, since, lastSeen });
+
+/** Whether the stored row `r` already says what `d` says. */
+export function storedAs(r: DeviceRecord | undefined, d: DeviceView): boolean {
+  const row = rowOf(d);
+  return r !== undefined && (Object.keys(row) as (keyof typeof row)[]).every((k) => r[k] === row[k]);
+}
 
 /** The registry's stored side: last state and presence per device, and cancels owed to it. */
 @Injectable()
@@ -13,8 +23,14 @@ export class DeviceRepository {
   }
 
   save(d: DeviceView): Promise<unknown> {
-    const { id, branchId, kind, zone, status, battery, online, since, lastSeen } = d;
-    return this.store.transaction((em) => em.save(DeviceRecord, { id, branchId, kind, zone, status, battery, online, since, lastSeen }));
+    return this.store.transaction((em) => em.save(DeviceRecord, rowOf(d)));
+  }
+
+  /** Many at once (start-up): one transaction, one upsert per chunk; owed cancels stay as stored. */
+  saveAll(ds: DeviceView[]): Promise<unknown> {
+    return this.store.transaction(async (em) => {
+      for (const rows of chunks(ds.map(rowOf))) await em.upsert(DeviceRecord, rows, ['id']);
+    });
   }
 
   saveOwedCancels(deviceId: string, taskIds: string[]): Promise<unknown> {

@@ -1,0 +1,18 @@
+/** Rows per statement, and branch ids per `IN` list: well inside SQLite's and PostgreSQL's bound-parameter limits. */
+export const chunks = <T>(rows: T[], size = 200): T[][] => Array.from({ length: Math.ceil(rows.length / size) }, (_, i) => rows.slice(i * size, (i + 1) * size));
+
+/**
+ * Start-up reads: `query` once per chunk of branch ids (not once per branch: a round trip each, one after
+ * another on SQLite's one connection), its rows grouped by branch in the order the query returned them.
+ */
+export async function byBranch<T extends { branchId: string }>(ids: string[], query: (ids: string[]) => Promise<T[]>): Promise<Map<string, T[]>> {
+  const out = new Map<string, T[]>();
+  for (const part of chunks(ids, 500)) {
+    for (const row of await query(part)) {
+      const rows = out.get(row.branchId);
+      if (rows) rows.push(row);
+      else out.set(row.branchId, [row]);
+    }
+  }
+  return out;
+}
