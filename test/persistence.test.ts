@@ -3,7 +3,11 @@ import { WorkerSim } from '../device-sims/worker.js';
 import { AlertsService } from '../src/alerts/alerts.service.js';
 import { DeviceRepository } from '../src/devices/device.repository.js';
 import { DevicesService } from '../src/devices/devices.service.js';
-import { eventually, startTestHub, testConfig, type TestHub } from './support/hub.js';
+import { Branches } from '../src/branch/branches.service.js';
+import { FlowStateRepository } from '../src/flows/flow-state.repository.js';
+import { DeadlineRepository } from '../src/schedule/deadline.repository.js';
+import { QueueRepository } from '../src/signals/queue.repository.js';
+import { eventually, startTestHub, testConfig, twoBranches, type TestHub } from './support/hub.js';
 
 const PG = 'postgres://postgres@127.0.0.1:5432';
 /** PostgreSQL runs on this machine (and in CI here); elsewhere these tests say so and are skipped. */
@@ -50,9 +54,35 @@ async function registryRoundTrip(hub: TestHub): Promise<void> {
   }
 }
 
+/** Start-up reads every branch's rows at once and stores what branches write as they are taken over together: each branch gets its own. */
+async function takeOverRoundTrip(hub: TestHub): Promise<void> {
+  await hub.running.app.get(QueueRepository).save({ branchId: 'br-2', service: 'card', ticket: { ticket: 'B7', state: 'waiting', issuedAt: new Date().toISOString(), calledAt: null, appointment: null } });
+  const task = (await hub.api('POST', '/api/branches/br-1/tasks', { type: 'announce', params: { text: 'hi', lang: 'en' } })).body;
+  const again = await hub.restart();
+  try {
+    const [br1, br2] = ['br-1', 'br-2'].map((b) => again.running.app.get(Branches).get(b));
+    expect(br1.model.services.get('card')!.waiting.map((w) => w.ticket)).not.toContain('B7');
+    expect(br2.model.services.get('card')!.waiting.map((w) => w.ticket)).toEqual(['B7']);
+    expect(br1.tasks.openTasks().map((t) => t.id)).toContain(task.id);
+    expect(br2.tasks.openTasks()).toEqual([]);
+    // B7 was stored without its long-wait actor: it got one at the take-over, stored with its deadline.
+    const flows = await again.running.app.get(FlowStateRepository).byBranch(['br-1', 'br-2']);
+    expect(flows.get('br-2')!.map((f) => f.actor)).toContain('long-wait:card:B7');
+    expect((flows.get('br-1') ?? []).map((f) => f.actor)).not.toContain('long-wait:card:B7');
+    const keys = ['flow:br-2:long-wait:card:B7:due', 'analytics:br-1:retention', 'analytics:br-2:retention'];
+    expect((await again.running.app.get(DeadlineRepository).findMany(keys)).map((d) => d.key).sort()).toEqual([...keys].sort());
+  } finally {
+    await again.close();
+  }
+}
+
 describe('persistence', () => {
   it('keeps the device registry across a restart (SQLite file in the data dir)', async () => {
     await registryRoundTrip(await startTestHub());
+  });
+
+  it('takes each branch over with its own rows', async () => {
+    await takeOverRoundTrip(await startTestHub(twoBranches()));
   });
 
   (pgReachable ? describe : describe.skip)('on PostgreSQL (HUB_DB_URL)', () => {
@@ -77,6 +107,7 @@ describe('persistence', () => {
       const health = await hub.api('GET', '/api/health', undefined, null);
       expect(health.body).toMatchObject({ status: 'ok', databaseType: 'postgres' });
       await registryRoundTrip(hub);
+      await takeOverRoundTrip(await startTestHub(twoBranches(testConfig({ server: { dbUrl: `${PG}/${db}` } }))));
       const c = new pg.Client({ connectionString: `${PG}/${db}` });
       await c.connect();
       const { rows } = await c.query(`SELECT "battery", "status" FROM device WHERE id = 'robot-2'`);

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
+import { In, type EntityManager, type QueryDeepPartialEntity } from 'typeorm';
+import { byBranch, chunks } from '../persistence/batch.js';
 import { FlowStateRecord } from '../persistence/entities.js';
 import { Store } from '../persistence/store.js';
-import type { DeadlineChanges } from '../schedule/deadline.js';
+import type { Deadline, DeadlineChanges } from '../schedule/deadline.js';
 import { DeadlineRepository } from '../schedule/deadline.repository.js';
 
 export interface StoredFlow {
@@ -15,24 +17,64 @@ export interface StoredFlow {
  * Flow actors' persisted state, `{machine, version, snapshot}` per actor of a branch. An actor's state and the
  * deadlines it set or dropped are stored in one transaction, so a restart never finds one without the other.
  */
+interface Held {
+  branchId: string;
+  actor: string;
+  flow: StoredFlow | null;
+  at: string;
+  changes: DeadlineChanges;
+}
+
 @Injectable()
 export class FlowStateRepository {
+  private held: Held[] | null = null;
+
   constructor(
     private readonly store: Store,
     private readonly deadlines: DeadlineRepository,
   ) {}
 
-  async all(branchId: string): Promise<StoredFlow[]> {
-    return this.store.manager.findBy(FlowStateRecord, { branchId });
+  /** Each branch's actors, for start-up: one query for all of them. */
+  async byBranch(branchIds: string[]): Promise<Map<string, StoredFlow[]>> {
+    return byBranch(branchIds, (ids) => this.store.manager.findBy(FlowStateRecord, { branchId: In(ids) }));
   }
 
   /** Stores the actor (or, with `null`, forgets actor `actor`: it is done) with its deadline changes. */
   save(branchId: string, actor: string, flow: StoredFlow | null, at: string, changes: DeadlineChanges): Promise<unknown> {
+    if (this.held) {
+      this.held.push({ branchId, actor, flow, at, changes });
+      return Promise.resolve();
+    }
     return this.store.transaction(async (em) => {
       if (flow) await em.save(FlowStateRecord, { branchId, ...flow, updatedAt: at });
       else await em.delete(FlowStateRecord, { branchId, actor });
       for (const d of changes.set) await this.deadlines.put(em, d);
       for (const key of changes.clear) await this.deadlines.remove(em, key);
     });
+  }
+
+  /**
+   * Start-up: from now on saves are held, and answered at once, until `storeHeld` writes them. Branches loads every
+   * branch in between, before any deadline is handled: a thousand new actors are then one write, not a thousand.
+   */
+  hold(): void {
+    this.held ??= [];
+  }
+
+  /** Writes the held saves in `em` (for each actor and each deadline, its last word), one statement per chunk; saves are written one by one again. */
+  async storeHeld(em: EntityManager): Promise<void> {
+    const flows = new Map<string, Held>();
+    const deadlines = new Map<string, Deadline | null>();
+    for (const h of this.held ?? []) {
+      flows.set(JSON.stringify([h.branchId, h.actor]), h);
+      for (const d of h.changes.set) deadlines.set(d.key, d);
+      for (const key of h.changes.clear) deadlines.set(key, null);
+    }
+    this.held = null;
+    const kept = [...flows.values()].filter((h) => h.flow);
+    for (const rows of chunks(kept)) await em.upsert(FlowStateRecord, rows.map((h) => ({ branchId: h.branchId, ...h.flow!, updatedAt: h.at }) as QueryDeepPartialEntity<FlowStateRecord>), ['branchId', 'actor']);
+    for (const h of flows.values()) if (!h.flow) await em.delete(FlowStateRecord, { branchId: h.branchId, actor: h.actor });
+    await this.deadlines.putAll(em, [...deadlines.values()].filter((d) => d !== null));
+    await this.deadlines.removeAll(em, [...deadlines].filter(([, d]) => d === null).map(([key]) => key));
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import { In, type EntityManager, type QueryDeepPartialEntity } from 'typeorm';
+import { chunks } from '../persistence/batch.js';
 import { DeadlineRecord } from '../persistence/entities.js';
 import { Store } from '../persistence/store.js';
 import type { Deadline } from './deadline.js';
@@ -17,8 +18,24 @@ export class DeadlineRepository {
     return (await this.store.manager.findOneBy(DeadlineRecord, { key })) as Deadline | null;
   }
 
+  /** Those of these keys that are stored. */
+  async findMany(keys: string[]): Promise<Deadline[]> {
+    const found: Deadline[] = [];
+    for (const part of chunks(keys, 500)) found.push(...((await this.store.manager.findBy(DeadlineRecord, { key: In(part) })) as Deadline[]));
+    return found;
+  }
+
   put(em: EntityManager, d: Deadline): Promise<unknown> {
     return em.save(DeadlineRecord, { ...d });
+  }
+
+  /** Many at once (start-up): one upsert per chunk. */
+  async putAll(em: EntityManager, ds: Deadline[]): Promise<void> {
+    for (const rows of chunks(ds)) await em.upsert(DeadlineRecord, rows as QueryDeepPartialEntity<DeadlineRecord>[], ['key']);
+  }
+
+  async removeAll(em: EntityManager, keys: string[]): Promise<void> {
+    for (const part of chunks(keys, 500)) await em.delete(DeadlineRecord, { key: In(part) });
   }
 
   remove(em: EntityManager, key: string): Promise<unknown> {
