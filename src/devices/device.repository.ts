@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { DeviceView } from '../contracts/views.js';
-import { chunks } from '../persistence/batch.js';
+import { upsertAll } from '../persistence/batch.js';
 import { DeviceRecord } from '../persistence/entities.js';
 import { Store } from '../persistence/store.js';
 
@@ -26,11 +26,9 @@ export class DeviceRepository {
     return this.store.transaction((em) => em.save(DeviceRecord, rowOf(d)));
   }
 
-  /** Many at once (start-up): one transaction, one upsert per chunk; owed cancels stay as stored. */
-  saveAll(ds: DeviceView[]): Promise<unknown> {
-    return this.store.transaction(async (em) => {
-      for (const rows of chunks(ds.map(rowOf))) await em.upsert(DeviceRecord, rows, ['id']);
-    });
+  /** Many at once (start-up): one transaction, one statement per chunk; owed cancels stay as stored. */
+  async saveAll(ds: DeviceView[]): Promise<void> {
+    if (ds.length) await this.store.transaction((em) => upsertAll(em, DeviceRecord, ds.map(rowOf), ['id']));
   }
 
   saveOwedCancels(deviceId: string, taskIds: string[]): Promise<unknown> {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { In, type EntityManager, type QueryDeepPartialEntity } from 'typeorm';
-import { byBranch, chunks } from '../persistence/batch.js';
+import { byBranch, upsertAll } from '../persistence/batch.js';
 import { FlowStateRecord } from '../persistence/entities.js';
 import { Store } from '../persistence/store.js';
 import type { Deadline, DeadlineChanges } from '../schedule/deadline.js';
@@ -71,8 +71,8 @@ export class FlowStateRepository {
       for (const key of h.changes.clear) deadlines.set(key, null);
     }
     this.held = null;
-    const kept = [...flows.values()].filter((h) => h.flow);
-    for (const rows of chunks(kept)) await em.upsert(FlowStateRecord, rows.map((h) => ({ branchId: h.branchId, ...h.flow!, updatedAt: h.at }) as QueryDeepPartialEntity<FlowStateRecord>), ['branchId', 'actor']);
+    const kept = [...flows.values()].filter((h) => h.flow).map((h) => ({ branchId: h.branchId, ...h.flow!, updatedAt: h.at }) as QueryDeepPartialEntity<FlowStateRecord>);
+    await upsertAll(em, FlowStateRecord, kept, ['branchId', 'actor']);
     for (const h of flows.values()) if (!h.flow) await em.delete(FlowStateRecord, { branchId: h.branchId, actor: h.actor });
     await this.deadlines.putAll(em, [...deadlines.values()].filter((d) => d !== null));
     await this.deadlines.removeAll(em, [...deadlines].filter(([, d]) => d === null).map(([key]) => key));

@@ -1,3 +1,5 @@
+import type { EntityManager, EntityTarget, ObjectLiteral, QueryDeepPartialEntity } from 'typeorm';
+
 /** Rows per statement, and branch ids per `IN` list: well inside SQLite's and PostgreSQL's bound-parameter limits. */
 export const chunks = <T>(rows: T[], size = 200): T[][] => Array.from({ length: Math.ceil(rows.length / size) }, (_, i) => rows.slice(i * size, (i + 1) * size));
 
@@ -15,4 +17,15 @@ export async function byBranch<T extends { branchId: string }>(ids: string[], qu
     }
   }
   return out;
+}
+
+/**
+ * Stores whole rows, many at once: one INSERT … ON CONFLICT DO UPDATE per chunk. Unlike `em.upsert`, it does not
+ * read back what the database generated (every column is given), which was half its time at 10,000 rows.
+ */
+export async function upsertAll<T extends ObjectLiteral>(em: EntityManager, target: EntityTarget<T>, rows: QueryDeepPartialEntity<T>[], conflict: (keyof T & string)[]): Promise<void> {
+  for (const part of chunks(rows)) {
+    const columns = Object.keys(part[0]);
+    await em.createQueryBuilder().insert().into(target).values(part).orUpdate(columns, conflict).updateEntity(false).execute();
+  }
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { In, type EntityManager, type QueryDeepPartialEntity } from 'typeorm';
-import { chunks } from '../persistence/batch.js';
+import { chunks, upsertAll } from '../persistence/batch.js';
 import { DeadlineRecord } from '../persistence/entities.js';
 import { Store } from '../persistence/store.js';
 import type { Deadline } from './deadline.js';
@@ -29,9 +29,9 @@ export class DeadlineRepository {
     return em.save(DeadlineRecord, { ...d });
   }
 
-  /** Many at once (start-up): one upsert per chunk. */
-  async putAll(em: EntityManager, ds: Deadline[]): Promise<void> {
-    for (const rows of chunks(ds)) await em.upsert(DeadlineRecord, rows as QueryDeepPartialEntity<DeadlineRecord>[], ['key']);
+  /** Many at once (start-up): one statement per chunk. */
+  putAll(em: EntityManager, ds: Deadline[]): Promise<void> {
+    return upsertAll(em, DeadlineRecord, ds as QueryDeepPartialEntity<DeadlineRecord>[], ['key']);
   }
 
   async removeAll(em: EntityManager, keys: string[]): Promise<void> {
