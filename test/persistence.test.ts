@@ -7,6 +7,8 @@ import { Branches } from '../src/branch/branches.service.js';
 import { FlowStateRepository } from '../src/flows/flow-state.repository.js';
 import { DeadlineRepository } from '../src/schedule/deadline.repository.js';
 import { QueueRepository } from '../src/signals/queue.repository.js';
+import type { HubConfig } from '../src/config/config.schema.js';
+import { Outbox } from '../src/uplink/outbox.js';
 import { eventually, startTestHub, testConfig, twoBranches, type TestHub } from './support/hub.js';
 
 const PG = 'postgres://postgres@127.0.0.1:5432';
@@ -76,6 +78,23 @@ async function takeOverRoundTrip(hub: TestHub): Promise<void> {
   }
 }
 
+/** Start-up reads every branch's uplink backlog at once: what asking branch by branch says, branches without one included. */
+async function backlogsAtOnce(config: HubConfig): Promise<void> {
+  const hub = await startTestHub({ ...twoBranches(config), uplink: { url: 'mqtt://127.0.0.1:9', clientId: 'hub-away', kpiIntervalSec: 3600, maxBacklog: 100_000 } });
+  try {
+    for (const [branchId, n] of [['br-1', 1], ['br-2', 3]] as const) {
+      for (let i = 0; i < n; i++) await hub.running.app.get(AlertsService).raise({ branchId, type: 'task-failed', subject: `t-${i}`, message: 'failed', data: {} });
+    }
+    const outbox = hub.running.app.get(Outbox);
+    const ids = ['br-1', 'br-2', 'br-3'];
+    const each = new Map(await Promise.all(ids.map(async (b) => [b, await outbox.backlog(b)] as const)));
+    expect(each.get('br-2')).toEqual({ size: 3, oldestAt: expect.any(String) });
+    expect(await outbox.backlogs(ids)).toEqual(each);
+  } finally {
+    await hub.close();
+  }
+}
+
 describe('persistence', () => {
   it('keeps the device registry across a restart (SQLite file in the data dir)', async () => {
     await registryRoundTrip(await startTestHub());
@@ -83,6 +102,7 @@ describe('persistence', () => {
 
   it('takes each branch over with its own rows', async () => {
     await takeOverRoundTrip(await startTestHub(twoBranches()));
+    await backlogsAtOnce(testConfig());
   });
 
   (pgReachable ? describe : describe.skip)('on PostgreSQL (HUB_DB_URL)', () => {
@@ -108,6 +128,7 @@ describe('persistence', () => {
       expect(health.body).toMatchObject({ status: 'ok', databaseType: 'postgres' });
       await registryRoundTrip(hub);
       await takeOverRoundTrip(await startTestHub(twoBranches(testConfig({ server: { dbUrl: `${PG}/${db}` } }))));
+      await backlogsAtOnce(testConfig({ server: { dbUrl: `${PG}/${db}` } }));
       const c = new pg.Client({ connectionString: `${PG}/${db}` });
       await c.connect();
       const { rows } = await c.query(`SELECT "battery", "status" FROM device WHERE id = 'robot-2'`);
