@@ -9,6 +9,8 @@ import { DeadlineRepository } from '../src/schedule/deadline.repository.js';
 import { QueueRepository } from '../src/signals/queue.repository.js';
 import type { HubConfig } from '../src/config/config.schema.js';
 import { Outbox } from '../src/uplink/outbox.js';
+import type { Task, TaskTransition } from '../src/contracts/views.js';
+import { TaskRepository } from '../src/tasks/task.repository.js';
 import { eventually, startTestHub, testConfig, twoBranches, type TestHub } from './support/hub.js';
 
 const PG = 'postgres://postgres@127.0.0.1:5432';
@@ -60,6 +62,11 @@ async function registryRoundTrip(hub: TestHub): Promise<void> {
 async function takeOverRoundTrip(hub: TestHub): Promise<void> {
   await hub.running.app.get(QueueRepository).save({ branchId: 'br-2', service: 'card', ticket: { ticket: 'B7', state: 'waiting', issuedAt: new Date().toISOString(), calledAt: null, appointment: null } });
   const task = (await hub.api('POST', '/api/branches/br-1/tasks', { type: 'announce', params: { text: 'hi', lang: 'en' } })).body;
+  // A task of br-2 once dispatched to robot-1-b: who got work last survives the restart (fairness), in its branch.
+  const at = new Date().toISOString();
+  const done: Task = { ...task, id: 'done-in-br-2', branchId: 'br-2', state: 'completed', deviceId: 'robot-1-b' };
+  const dispatched: TaskTransition = { taskId: done.id, fromState: 'created', toState: 'dispatched', deviceId: 'robot-1-b', cause: 'test', at };
+  await hub.running.app.get(TaskRepository).save({ task: done, transitions: [dispatched], deadlines: { set: [], clear: [] }, effects: [] });
   const again = await hub.restart();
   try {
     const [br1, br2] = ['br-1', 'br-2'].map((b) => again.running.app.get(Branches).get(b));
@@ -67,6 +74,9 @@ async function takeOverRoundTrip(hub: TestHub): Promise<void> {
     expect(br2.model.services.get('card')!.waiting.map((w) => w.ticket)).toEqual(['B7']);
     expect(br1.tasks.openTasks().map((t) => t.id)).toContain(task.id);
     expect(br2.tasks.openTasks()).toEqual([]);
+    const last = await again.running.app.get(TaskRepository).lastDispatchedByBranch(['br-1', 'br-2']);
+    expect(last.get('br-2')).toEqual(new Map([['robot-1-b', Date.parse(at)]]));
+    expect(last.get('br-1')!.has('robot-1-b')).toBe(false);
     // B7 was stored without its long-wait actor: it got one at the take-over, stored with its deadline.
     const flows = await again.running.app.get(FlowStateRepository).byBranch(['br-1', 'br-2']);
     expect(flows.get('br-2')!.map((f) => f.actor)).toContain('long-wait:card:B7');

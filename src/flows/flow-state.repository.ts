@@ -13,10 +13,7 @@ export interface StoredFlow {
   snapshot: unknown;
 }
 
-/**
- * Flow actors' persisted state, `{machine, version, snapshot}` per actor of a branch. An actor's state and the
- * deadlines it set or dropped are stored in one transaction, so a restart never finds one without the other.
- */
+/** A save made while start-up holds them. */
 interface Held {
   branchId: string;
   actor: string;
@@ -25,6 +22,10 @@ interface Held {
   changes: DeadlineChanges;
 }
 
+/**
+ * Flow actors' persisted state, `{machine, version, snapshot}` per actor of a branch. An actor's state and the
+ * deadlines it set or dropped are stored in one transaction, so a restart never finds one without the other.
+ */
 @Injectable()
 export class FlowStateRepository {
   private held: Held[] | null = null;
