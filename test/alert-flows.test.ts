@@ -1,6 +1,7 @@
 import type { Fleet } from '../device-sims/fleet.js';
 import { Branches } from '../src/branch/branches.service.js';
 import type { Rules } from '../src/config/config.schema.js';
+import { Store } from '../src/persistence/store.js';
 import { fleetOn } from './support/fleet.js';
 import { eventually, startTestHub, testConfig, type TestHub } from './support/hub.js';
 
@@ -123,6 +124,21 @@ describe('flows that raise alerts', () => {
       const late = Date.parse(alert.raisedAt) - (issuedAt + 120_000);
       expect(late).toBeGreaterThanOrEqual(-50);
       expect(late).toBeLessThan(5000);
+    });
+
+    it('a waiting ticket stored without its actor (older data) gets one at start-up: overdue by then, it raises at once', async () => {
+      const { qms } = await start({ longWaitMin: 1 });
+      const ticket = await qms.issue('card');
+      await hub.settle();
+      // As a hub from before the flows left it: the ticket, no actor, no deadline.
+      await hub.running.app.get(Store).manager.query(`DELETE FROM flow_state WHERE "actor" LIKE 'long-wait:%'`);
+      await hub.running.app.get(Store).manager.query(`DELETE FROM deadline WHERE "kind" = 'flow'`);
+      await fleet.disconnect();
+      await hub.stop();
+      // Back 5 minutes later on the hub's clock.
+      hub = await startTestHub({ ...hub.config, server: { ...hub.config.server, clockStart: new Date(Date.now() + 5 * 60_000).toISOString() } }, hub.dataDir);
+      const alert = await eventually(async () => (await openAlerts(hub, 'long-wait'))[0], 3000, 'long-wait at start-up');
+      expect(alert.subject).toBe(`card/${ticket}`);
     });
   });
 

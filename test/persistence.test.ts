@@ -1,7 +1,17 @@
 import pg from 'pg';
 import { WorkerSim } from '../device-sims/worker.js';
 import { AlertsService } from '../src/alerts/alerts.service.js';
-import { eventually, startTestHub, testConfig, type TestHub } from './support/hub.js';
+import { DeviceRepository } from '../src/devices/device.repository.js';
+import { DevicesService } from '../src/devices/devices.service.js';
+import { Branches } from '../src/branch/branches.service.js';
+import { FlowStateRepository } from '../src/flows/flow-state.repository.js';
+import { DeadlineRepository } from '../src/schedule/deadline.repository.js';
+import { QueueRepository } from '../src/signals/queue.repository.js';
+import type { HubConfig } from '../src/config/config.schema.js';
+import { Outbox } from '../src/uplink/outbox.js';
+import type { Task, TaskTransition } from '../src/contracts/views.js';
+import { TaskRepository } from '../src/tasks/task.repository.js';
+import { eventually, startTestHub, testConfig, twoBranches, type TestHub } from './support/hub.js';
 
 const PG = 'postgres://postgres@127.0.0.1:5432';
 /** PostgreSQL runs on this machine (and in CI here); elsewhere these tests say so and are skipped. */
@@ -21,9 +31,16 @@ async function registryRoundTrip(hub: TestHub): Promise<void> {
   await robot.disconnect();
   await eventually(async () => !(await device(hub)).online, 3000, 'offline');
   const offlineSince = (await device(hub)).since;
+  // A cancel owed to a device is stored apart from its state: start-up, which stores every device it finds changed
+  // (robot-1 as if the hub had died while it was connected), leaves it.
+  const devices = hub.running.app.get(DevicesService);
+  await devices.oweCancel('robot-1', 'task-x');
+  await hub.running.app.get(DeviceRepository).save({ ...devices.get('robot-1')!, online: true });
 
   const again = await hub.restart();
   try {
+    expect((await again.running.app.get(DeviceRepository).all()).find((r) => r.id === 'robot-1')).toMatchObject({ online: false, owedCancels: ['task-x'] });
+    expect(again.running.app.get(DevicesService).connectedBeforeStart).toEqual(new Set(['robot-1']));
     expect(await device(again)).toMatchObject({
       id: 'robot-2',
       kind: 'robot',
@@ -41,9 +58,61 @@ async function registryRoundTrip(hub: TestHub): Promise<void> {
   }
 }
 
+/** Start-up reads every branch's rows at once and stores what branches write as they are taken over together: each branch gets its own. */
+async function takeOverRoundTrip(hub: TestHub): Promise<void> {
+  await hub.running.app.get(QueueRepository).save({ branchId: 'br-2', service: 'card', ticket: { ticket: 'B7', state: 'waiting', issuedAt: new Date().toISOString(), calledAt: null, appointment: null } });
+  const task = (await hub.api('POST', '/api/branches/br-1/tasks', { type: 'announce', params: { text: 'hi', lang: 'en' } })).body;
+  // A task of br-2 once dispatched to robot-1-b: who got work last survives the restart (fairness), in its branch.
+  const at = new Date().toISOString();
+  const done: Task = { ...task, id: 'done-in-br-2', branchId: 'br-2', state: 'completed', deviceId: 'robot-1-b' };
+  const dispatched: TaskTransition = { taskId: done.id, fromState: 'created', toState: 'dispatched', deviceId: 'robot-1-b', cause: 'test', at };
+  await hub.running.app.get(TaskRepository).save({ task: done, transitions: [dispatched], deadlines: { set: [], clear: [] }, effects: [] });
+  const again = await hub.restart();
+  try {
+    const [br1, br2] = ['br-1', 'br-2'].map((b) => again.running.app.get(Branches).get(b));
+    expect(br1.model.services.get('card')!.waiting.map((w) => w.ticket)).not.toContain('B7');
+    expect(br2.model.services.get('card')!.waiting.map((w) => w.ticket)).toEqual(['B7']);
+    expect(br1.tasks.openTasks().map((t) => t.id)).toContain(task.id);
+    expect(br2.tasks.openTasks()).toEqual([]);
+    const last = await again.running.app.get(TaskRepository).lastDispatchedByBranch(['br-1', 'br-2']);
+    expect(last.get('br-2')).toEqual(new Map([['robot-1-b', Date.parse(at)]]));
+    expect(last.get('br-1')!.has('robot-1-b')).toBe(false);
+    // B7 was stored without its long-wait actor: it got one at the take-over, stored with its deadline.
+    const flows = await again.running.app.get(FlowStateRepository).byBranch(['br-1', 'br-2']);
+    expect(flows.get('br-2')!.map((f) => f.actor)).toContain('long-wait:card:B7');
+    expect((flows.get('br-1') ?? []).map((f) => f.actor)).not.toContain('long-wait:card:B7');
+    const keys = ['flow:br-2:long-wait:card:B7:due', 'analytics:br-1:retention', 'analytics:br-2:retention'];
+    expect((await again.running.app.get(DeadlineRepository).findMany(keys)).map((d) => d.key).sort()).toEqual([...keys].sort());
+  } finally {
+    await again.close();
+  }
+}
+
+/** Start-up reads every branch's uplink backlog at once: what asking branch by branch says, branches without one included. */
+async function backlogsAtOnce(config: HubConfig): Promise<void> {
+  const hub = await startTestHub({ ...twoBranches(config), uplink: { url: 'mqtt://127.0.0.1:9', clientId: 'hub-away', kpiIntervalSec: 3600, maxBacklog: 100_000 } });
+  try {
+    for (const [branchId, n] of [['br-1', 1], ['br-2', 3]] as const) {
+      for (let i = 0; i < n; i++) await hub.running.app.get(AlertsService).raise({ branchId, type: 'task-failed', subject: `t-${i}`, message: 'failed', data: {} });
+    }
+    const outbox = hub.running.app.get(Outbox);
+    const ids = ['br-1', 'br-2', 'br-3'];
+    const each = new Map(await Promise.all(ids.map(async (b) => [b, await outbox.backlog(b)] as const)));
+    expect(each.get('br-2')).toEqual({ size: 3, oldestAt: expect.any(String) });
+    expect(await outbox.backlogs(ids)).toEqual(each);
+  } finally {
+    await hub.close();
+  }
+}
+
 describe('persistence', () => {
   it('keeps the device registry across a restart (SQLite file in the data dir)', async () => {
     await registryRoundTrip(await startTestHub());
+  });
+
+  it('takes each branch over with its own rows', async () => {
+    await takeOverRoundTrip(await startTestHub(twoBranches()));
+    await backlogsAtOnce(testConfig());
   });
 
   (pgReachable ? describe : describe.skip)('on PostgreSQL (HUB_DB_URL)', () => {
@@ -68,6 +137,8 @@ describe('persistence', () => {
       const health = await hub.api('GET', '/api/health', undefined, null);
       expect(health.body).toMatchObject({ status: 'ok', databaseType: 'postgres' });
       await registryRoundTrip(hub);
+      await takeOverRoundTrip(await startTestHub(twoBranches(testConfig({ server: { dbUrl: `${PG}/${db}` } }))));
+      await backlogsAtOnce(testConfig({ server: { dbUrl: `${PG}/${db}` } }));
       const c = new pg.Client({ connectionString: `${PG}/${db}` });
       await c.connect();
       const { rows } = await c.query(`SELECT "battery", "status" FROM device WHERE id = 'robot-2'`);

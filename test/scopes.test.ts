@@ -1,17 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import type { Fleet } from '../device-sims/fleet.js';
-import type { HubConfig } from '../src/config/config.schema.js';
-import { validateConfig } from '../src/config/load-config.js';
 import { fleetOn } from './support/fleet.js';
-import { eventually, startTestHub, testConfig, type TestHub } from './support/hub.js';
-
-/** Two branches; `area-2` manages only br-2, `lobby` both (contract section 6, managers[].branches). */
-function twoBranches(): HubConfig {
-  const base = testConfig();
-  const br1 = base.branches[0];
-  const br2 = { ...br1, id: 'br-2', name: 'Second branch', devices: br1.devices.map((d) => ({ ...d, id: `${d.id}-b`, secret: `${d.secret}-b` })) };
-  return validateConfig({ ...base, managers: [...base.managers, { username: 'area-2', password: 'area-pw', branches: ['br-2'] }], branches: [br1, br2] });
-}
+import { eventually, startTestHub, twoBranches, type TestHub } from './support/hub.js';
 
 describe('managers limited to some branches', () => {
   let hub: TestHub;

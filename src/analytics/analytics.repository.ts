@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { Between, In, LessThan, MoreThanOrEqual } from 'typeorm';
+import { Between, In, LessThan, MoreThanOrEqual, type EntityManager } from 'typeorm';
 import { AnalyticsBucketRecord, AnalyticsLevelRecord, TrackEventRecord } from '../persistence/entities.js';
+import { byBranch, chunks, upsertAll } from '../persistence/batch.js';
 import { Store } from '../persistence/store.js';
 
 export type BucketKind = 'dwell' | 'transition' | 'wait' | 'task' | 'density' | 'counters';
@@ -29,8 +30,7 @@ export interface AnalyticsChange {
   levels: Level[];
 }
 
-/** Rows per statement: well inside SQLite's and PostgreSQL's bound-parameter limits. */
-const chunks = <T>(rows: T[], size = 200): T[][] => Array.from({ length: Math.ceil(rows.length / size) }, (_, i) => rows.slice(i * size, (i + 1) * size));
+const levelOf = ({ kind, key, value, since }: AnalyticsLevelRecord): Level => ({ kind: kind as LevelKind, key, value, since });
 
 /** The branch analytics' tables: raw tracks, aggregate buckets, and the levels being integrated. */
 @Injectable()
@@ -49,26 +49,38 @@ export class AnalyticsRepository {
   }
 
   async levels(branchId: string): Promise<Level[]> {
-    const rows = await this.store.manager.findBy(AnalyticsLevelRecord, { branchId });
-    return rows.map(({ kind, key, value, since }) => ({ kind: kind as LevelKind, key, value, since }));
+    return (await this.store.manager.findBy(AnalyticsLevelRecord, { branchId })).map(levelOf);
   }
 
-  /** Raw tracks since `since`, in arrival order: to pick up the tracks still in the branch after a restart. */
-  tracksSince(branchId: string, since: string): Promise<TrackRow[]> {
-    return this.store.manager.find(TrackEventRecord, { where: { branchId, at: MoreThanOrEqual(since) }, order: { id: 'ASC' }, select: { track: true, zone: true, event: true, at: true } });
+  /** Each branch's levels, for start-up: one query for all of them. */
+  async levelsByBranch(branchIds: string[]): Promise<Map<string, Level[]>> {
+    const rows = await byBranch(branchIds, (ids) => this.store.manager.findBy(AnalyticsLevelRecord, { branchId: In(ids) }));
+    return new Map(branchIds.map((id) => [id, (rows.get(id) ?? []).map(levelOf)]));
+  }
+
+  /** Each branch's raw tracks since `since`, in arrival order: to pick up the tracks still in the branch after a restart. */
+  async tracksByBranch(branchIds: string[], since: string): Promise<Map<string, TrackRow[]>> {
+    const select = { branchId: true, track: true, zone: true, event: true, at: true } as const;
+    const rows = await byBranch(branchIds, (ids) => this.store.manager.find(TrackEventRecord, { where: { branchId: In(ids), at: MoreThanOrEqual(since) }, order: { id: 'ASC' }, select }));
+    return new Map(branchIds.map((id) => [id, (rows.get(id) ?? []).map(({ track, zone, event, at }) => ({ track, zone, event, at }))]));
   }
 
   /** One statement per table and chunk (upserts: buckets and levels are whole rows). */
   save(branchId: string, c: AnalyticsChange): Promise<void> {
     return this.store.transaction(async (em) => {
       for (const rows of chunks(c.tracks)) await em.createQueryBuilder().insert().into(TrackEventRecord).values(rows.map((t) => ({ branchId, ...t }))).updateEntity(false).execute();
-      for (const rows of chunks(c.buckets)) await this.store.upsert(em, AnalyticsBucketRecord, rows.map((b) => ({ branchId, ...b })), ['branchId', 'kind', 'key', 'at']);
-      for (const rows of chunks(c.levels)) await this.store.upsert(em, AnalyticsLevelRecord, rows.map((l) => ({ branchId, ...l })), ['branchId', 'kind', 'key']);
+      await upsertAll(em, AnalyticsBucketRecord, c.buckets.map((b) => ({ branchId, ...b })), ['branchId', 'kind', 'key', 'at']);
+      await upsertAll(em, AnalyticsLevelRecord, c.levels.map((l) => ({ branchId, ...l })), ['branchId', 'kind', 'key']);
     });
   }
 
   /** Deletes raw tracks older than `before`; returns how many. */
   async pruneTracks(branchId: string, before: string): Promise<number> {
     return this.store.transaction(async (em) => (await em.delete(TrackEventRecord, { branchId, at: LessThan(before) })).affected ?? 0);
+  }
+
+  /** The same for many branches at start-up, in the caller's transaction: one statement per chunk of branches. */
+  async pruneTracksIn(em: EntityManager, branchIds: string[], before: string): Promise<void> {
+    for (const ids of chunks(branchIds, 500)) await em.delete(TrackEventRecord, { branchId: In(ids), at: LessThan(before) });
   }
 }

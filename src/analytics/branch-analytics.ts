@@ -13,7 +13,7 @@ export const DENSITY_MS = 5 * 60_000;
 /** A level is assumed to have held at most this long without news (a hub down overnight does not fill the night). */
 export const MAX_LEVEL_SPAN_MS = 12 * HOUR_MS;
 /** At start-up, the raw tracks of this span are taken up again (tracks still in the branch, late events). */
-const TRACK_MEMORY_MS = 12 * HOUR_MS;
+export const TRACK_MEMORY_MS = 12 * HOUR_MS;
 /** Buckets kept in memory between events; past it the cache starts again from the database. */
 const CACHE_LIMIT = 5000;
 
@@ -66,17 +66,23 @@ export class BranchAnalytics {
     this.branchId = branch.id;
   }
 
-  async load(): Promise<void> {
-    for (const l of await this.p.analytics.levels(this.branchId)) this.levels.set(`${l.kind}|${l.key}`, l);
-    const since = new Date(this.p.clock.now() - TRACK_MEMORY_MS).toISOString();
-    for (const r of await this.p.analytics.tracksSince(this.branchId, since)) this.tracks.add(r.track, { zone: r.zone, event: r.event as 'enter' | 'exit', at: Date.parse(r.at) });
+  /** Takes up the stored levels, and the raw tracks of the last TRACK_MEMORY_MS in arrival order. */
+  load(levels: Level[], tracks: TrackRow[]): void {
+    for (const l of levels) this.levels.set(`${l.kind}|${l.key}`, l);
+    for (const r of tracks) this.tracks.add(r.track, { zone: r.zone, event: r.event as 'enter' | 'exit', at: Date.parse(r.at) });
   }
 
   /** Deletes raw tracks older than `retentionDays` on the hub's clock; returns when to do it again (hourly, a durable deadline). */
   async retention(): Promise<Deadline> {
-    const now = this.p.clock.now();
-    await this.p.analytics.pruneTracks(this.branchId, new Date(now - this.branch.rules.retentionDays * 24 * HOUR_MS).toISOString());
-    return { key: `analytics:${this.branchId}:retention`, branchId: this.branchId, kind: 'analytics-retention', dueAt: new Date(now + HOUR_MS).toISOString(), data: {} };
+    const { before, next } = this.retentionPlan();
+    await this.p.analytics.pruneTracks(this.branchId, before);
+    return next;
+  }
+
+  /** What `retention` deletes before, and its next deadline: start-up does it for all branches at once. */
+  retentionPlan(now = this.p.clock.now()): { before: string; next: Deadline } {
+    const next: Deadline = { key: `analytics:${this.branchId}:retention`, branchId: this.branchId, kind: 'analytics-retention', dueAt: new Date(now + HOUR_MS).toISOString(), data: {} };
+    return { before: new Date(now - this.branch.rules.retentionDays * 24 * HOUR_MS).toISOString(), next };
   }
 
   /** People in each zone as last stored, to restore the live model. */

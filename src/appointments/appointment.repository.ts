@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { In, MoreThanOrEqual } from 'typeorm';
 import type { AppointmentView } from '../contracts/views.js';
 import { AppointmentRecord } from '../persistence/entities.js';
+import { upsertAll } from '../persistence/batch.js';
 import { Store } from '../persistence/store.js';
 import type { DeadlineChanges } from '../schedule/deadline.js';
 import { DeadlineRepository } from '../schedule/deadline.repository.js';
@@ -42,7 +43,7 @@ export class AppointmentRepository {
   /** Stores the appointment as it is now, its deadline changes, and its status for headquarters. */
   save(a: AppointmentView, deadlines: DeadlineChanges): Promise<void> {
     return this.store.transaction(async (em) => {
-      await this.store.upsert(em, AppointmentRecord, [a], ['branchId', 'requestId']);
+      await upsertAll(em, AppointmentRecord, [a], ['branchId', 'requestId']);
       await this.deadlines.apply(em, deadlines);
       await this.outbox.append(em, a.branchId, { kind: 'request-status', requestId: a.requestId, state: a.state, ...(a.reason ? { reason: a.reason } : {}) });
     });

@@ -11,7 +11,7 @@ import type { BrokerService } from '../broker/broker.service.js';
 import { topics } from '../contracts/topics.js';
 import type { Task } from '../contracts/views.js';
 import type { DevicesService } from '../devices/devices.service.js';
-import { DeviceHealthFlow, deviceReturnKey } from '../flows/device-health.flow.js';
+import { DeviceHealthFlow } from '../flows/device-health.flow.js';
 import { FlowHost } from '../flows/flow-host.js';
 import type { FlowStateRepository } from '../flows/flow-state.repository.js';
 import { GreetingFlow } from '../flows/greeting.flow.js';
@@ -20,11 +20,12 @@ import { KeyedQueue } from '../keyed-queue.js';
 import type { Deadline } from '../schedule/deadline.js';
 import type { DeadlineRepository } from '../schedule/deadline.repository.js';
 import type { Scheduler } from '../schedule/scheduler.service.js';
-import { BranchModel, FOOTFALL_HOURS } from '../signals/branch-model.js';
+import { BranchModel } from '../signals/branch-model.js';
 import type { QueueRepository } from '../signals/queue.repository.js';
 import type { SiteRepository } from '../signals/site.repository.js';
 import { TaskBook, type CreateTask, type TaskPorts } from '../tasks/task-book.js';
 import { BranchFlows, FLOWS } from './branch-flows.js';
+import type { StoredBranch, TakeOverWrites } from './take-over.js';
 
 /** Hub ms a summary change waits for more before it is published. */
 export const SUMMARY_EVERY_MS = 200;
@@ -94,18 +95,21 @@ export class BranchRuntime {
     return this.turns.run(this.branch.id, work);
   }
 
-  /** Takes over from the database: the live model, analytics, open tasks, flow actors, who is expected back; then starts the greeting. */
-  async load(): Promise<void> {
-    const id = this.branch.id;
-    const since = new Date(this.p.clock.now() - FOOTFALL_HOURS * 3600_000).toISOString();
-    await this.analytics.load();
-    this.model.restore(await this.p.queues.load(id), await this.p.site.posts(id), await this.p.site.footfall(id, since), this.analytics.occupancy());
-    await this.p.scheduler.schedule(await this.analytics.retention());
-    await this.tasks.load();
-    await this.host.load();
+  /**
+   * Takes over what was stored (read for all branches at once): the live model, analytics, open tasks, flow actors,
+   * who is expected back; then starts the greeting. What it writes besides tasks goes into `writes`, stored for all branches together.
+   */
+  async load(stored: StoredBranch, writes: TakeOverWrites): Promise<void> {
+    this.analytics.load(stored.levels, stored.tracks);
+    this.model.restore(stored.queues, stored.posts, stored.footfall, this.analytics.occupancy());
+    const retention = this.analytics.retentionPlan(writes.now);
+    writes.prune(this.branch.id, retention.before);
+    writes.schedule(retention.next);
+    await this.tasks.load(stored.openTasks, stored.lastDispatched);
+    await this.host.load(stored.flows);
     await this.flows.reconcile();
-    const expected = this.health.returnDeadline(await this.p.deadlines.find(deviceReturnKey(id)));
-    if (expected) await this.p.scheduler.schedule(expected);
+    const expected = this.health.returnDeadline(stored.deviceReturn);
+    if (expected) writes.schedule(expected);
     this.greeting.start();
     await this.publishSummary();
   }

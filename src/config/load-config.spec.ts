@@ -1,5 +1,6 @@
 import { hashPassword } from '../dashboard/auth.service.js';
 import { RULE_DEFAULTS, entryZones } from './config.schema.js';
+import { parseDocument } from 'yaml';
 import { StartupError, parseConfig } from './load-config.js';
 
 const yaml = (extra = '', rules = '') => `
@@ -60,6 +61,15 @@ describe('config', () => {
     expect(() => parseConfig(yaml('\n  - { username: it, passwordHash: "$2b$10$abcdefghijklmnopqrstuuJ0e8pPqNq6G5kTz8f6HhYB3f3VbO5Ce" }'), 'x.yaml')).not.toThrow();
     expect(() => parseConfig(yaml('\n  - { username: it, passwordHash: "md5:abc" }'), 'x.yaml')).toThrow(/managers\.1\.passwordHash: must be scrypt/);
     expect(() => parseConfig(yaml('\n  - { username: it, password: a, passwordHash: "md5:abc" }'), 'x.yaml')).toThrow(/managers\.1/);
+  });
+
+  it('reads a config written as JSON as the YAML parser would, and refuses a repeated key as YAML does', () => {
+    // Names with quotes, a colon and a backslash: JSON.parse and the YAML parser must agree on every key.
+    const y = yaml().replace('name: Branch', 'name: \'Say "hi": \\ here\'');
+    const json = JSON.stringify(parseDocument(y).toJS(), null, 2);
+    expect(parseConfig(json, 'x.json')).toEqual(parseConfig(y, 'x.yaml'));
+    const twice = json.replace('"managers": [', '"managers": [], "managers": [');
+    expect(() => parseConfig(twice, 'x.json')).toThrow(/^config x\.json: invalid YAML: Map keys must be unique/);
   });
 
   it('names the file and the YAML problem', () => {

@@ -6,7 +6,7 @@ import { indexDevices } from '../config/directory.js';
 import type { DeviceView } from '../contracts/views.js';
 import { HubEvents, type HubEventMap } from '../hub-events.js';
 import { KeyedQueue } from '../keyed-queue.js';
-import { DeviceRepository } from './device.repository.js';
+import { DeviceRepository, storedAs } from './device.repository.js';
 
 /**
  * The device registry: every configured device with its last state and presence, kept in memory and
@@ -16,6 +16,8 @@ import { DeviceRepository } from './device.repository.js';
 @Injectable()
 export class DevicesService {
   private readonly devices = new Map<string, DeviceView>();
+  /** The same views by branch: a branch's owner asks for its devices on every dispatch (and each branch at start-up). */
+  private readonly byBranch = new Map<string, DeviceView[]>();
   private readonly owed = new Map<string, string[]>();
   private readonly writes = new KeyedQueue();
   /** Devices that were connected when the hub last stopped (or died): they are expected back. */
@@ -28,11 +30,12 @@ export class DevicesService {
     private readonly events: HubEvents,
   ) {}
 
-  /** Loads what was known before the restart. Nobody is connected yet, so every device starts offline. */
+  /** Loads what was known before the restart. Nobody is connected yet, so every device starts offline: stored in one go, rows that say so already left alone. */
   async load(): Promise<void> {
     const stored = new Map((await this.repo.all()).map((r) => [r.id, r]));
     const now = isoOf(this.clock);
-    const saved: Promise<unknown>[] = [];
+    const changed: DeviceView[] = [];
+    this.byBranch.clear();
     for (const { branch, device } of indexDevices(this.config).values()) {
       const r = stored.get(device.id);
       if (r?.online) this.connectedBeforeStart.add(device.id);
@@ -52,9 +55,11 @@ export class DevicesService {
         lastSeen: r?.lastSeen ?? null,
       };
       this.devices.set(device.id, view);
-      saved.push(this.repo.save(view)); // one group commit for all
+      if (!this.byBranch.has(branch.id)) this.byBranch.set(branch.id, []);
+      this.byBranch.get(branch.id)!.push(view);
+      if (!storedAs(r, view)) changed.push(view);
     }
-    await Promise.all(saved);
+    await this.repo.saveAll(changed);
   }
 
   get(id: string): DeviceView | undefined {
@@ -62,7 +67,7 @@ export class DevicesService {
   }
 
   list(branchId?: string): DeviceView[] {
-    return [...this.devices.values()].filter((d) => !branchId || d.branchId === branchId);
+    return branchId ? [...(this.byBranch.get(branchId) ?? [])] : [...this.devices.values()];
   }
 
   async presence(e: HubEventMap['presence']): Promise<void> {

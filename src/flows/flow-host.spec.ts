@@ -16,7 +16,6 @@ function setup(stored: StoredFlow[] = [], failOn?: FlowEffect['type'], held?: ((
   const deadlines = new Map<string, Deadline>();
   let writes = 0;
   const repo = {
-    all: async () => [...rows.values()],
     save: async (_b: string, actor: string, f: StoredFlow | null, _at: string, changes: DeadlineChanges) => {
       if (held) await new Promise<void>((go) => held.push(go)); // the group commit, when the test lets it through
       writes++;
@@ -35,13 +34,13 @@ function setup(stored: StoredFlow[] = [], failOn?: FlowEffect['type'], held?: ((
   };
   const leaveBehind = (w: Promise<unknown>) => void behind.push(w);
   const host = new FlowHost('b1', [longWaitFlow, unattendedPostFlow], { clock: new SimulatedClock(), repo, scheduler, effect, leaveBehind });
-  return { host, rows, deadlines, armed, effects, behind, writes: () => writes };
+  return { host, load: () => host.load(stored), rows, deadlines, armed, effects, behind, writes: () => writes };
 }
 
 describe('FlowHost', () => {
   it('stores an actor and the deadlines it set in one write, then arms them; an event that changes nothing writes nothing', async () => {
-    const { host, rows, deadlines, armed, writes } = setup();
-    await host.load();
+    const { host, load, rows, deadlines, armed, writes } = setup();
+    await load();
     await host.ensure(KEY, longWaitFlow, input);
     expect(writes()).toBe(1);
     expect(rows.get(KEY)).toMatchObject({ machine: 'long-wait', version: 1, snapshot: expect.objectContaining({ value: 'waiting' }) });
@@ -74,9 +73,9 @@ describe('FlowHost', () => {
   it('restores an actor from its snapshot without replaying entry actions, and forgets it (and its deadline) when it is done', async () => {
     const first = setup();
     await first.host.ensure(KEY, longWaitFlow, input);
-    const { host, rows, effects, deadlines } = setup([...first.rows.values()]);
+    const { host, load, rows, effects, deadlines } = setup([...first.rows.values()]);
     for (const [k, d] of first.deadlines) deadlines.set(k, d);
-    await host.load();
+    await load();
     await host.sendIfExists(KEY, longWaitFlow, { type: 'GONE', at: 1 });
     expect(effects).toEqual([]); // no second `schedule`, nothing raised
     expect(rows.has(KEY)).toBe(false);
@@ -87,8 +86,8 @@ describe('FlowHost', () => {
 
   it('drops a snapshot of another machine version at load, closes the alert it may hold, and never restarts it without its input', async () => {
     const old = (actor: string, machine: string): StoredFlow => ({ actor, machine, version: 0, snapshot: { status: 'active', value: 'no-such-state', context: {} } });
-    const { host, effects, rows } = setup([old(KEY, 'long-wait'), old('unattended-post:counter-1', 'unattended-post')]);
-    await host.load();
+    const { host, load, effects, rows } = setup([old(KEY, 'long-wait'), old('unattended-post:counter-1', 'unattended-post')]);
+    await load();
     expect(rows.size).toBe(0);
     expect(effects).toEqual([
       { type: 'clear', alert: 'long-wait', subject: 'card/A1' },

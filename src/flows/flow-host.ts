@@ -76,9 +76,9 @@ export class FlowHost {
    * The stored actors. One stored by another version of its machine is dropped now — its alert closed, its row
    * deleted — and starts afresh from the live model when the next signal about it comes with its input.
    */
-  async load(): Promise<void> {
+  async load(stored: StoredFlow[]): Promise<void> {
     this.stored.clear();
-    for (const f of await this.p.repo.all(this.branchId)) {
+    for (const f of stored) {
       const def = this.defs.find((d) => d.name === f.machine);
       if (def?.version === f.version) {
         this.stored.set(f.actor, f);

@@ -1,14 +1,26 @@
 import { Injectable } from '@nestjs/common';
+import { In, type EntityManager } from 'typeorm';
+import { byBranch, upsertAll } from '../persistence/batch.js';
 import { DeadlineRecord, FlowStateRecord } from '../persistence/entities.js';
 import { GroupCommit } from '../persistence/group-commit.js';
 import { Store } from '../persistence/store.js';
-import type { DeadlineChanges } from '../schedule/deadline.js';
+import type { Deadline, DeadlineChanges } from '../schedule/deadline.js';
+import { DeadlineRepository } from '../schedule/deadline.repository.js';
 
 export interface StoredFlow {
   actor: string;
   machine: string;
   version: number;
   snapshot: unknown;
+}
+
+/** A save made while start-up holds them. */
+interface Held {
+  branchId: string;
+  actor: string;
+  flow: StoredFlow | null;
+  at: string;
+  changes: DeadlineChanges;
 }
 
 /**
@@ -18,21 +30,54 @@ export interface StoredFlow {
  */
 @Injectable()
 export class FlowStateRepository {
+  private held: Held[] | null = null;
+
   constructor(
     private readonly store: Store,
     private readonly commits: GroupCommit,
+    private readonly deadlines: DeadlineRepository,
   ) {}
 
-  async all(branchId: string): Promise<StoredFlow[]> {
-    return this.store.manager.findBy(FlowStateRecord, { branchId });
+  /** Each branch's actors, for start-up: one query for all of them. */
+  async byBranch(branchIds: string[]): Promise<Map<string, StoredFlow[]>> {
+    return byBranch(branchIds, (ids) => this.store.manager.findBy(FlowStateRecord, { branchId: In(ids) }));
   }
 
   /** Stores the actor (or, with `null`, forgets actor `actor`: it is done) with its deadline changes; resolves once committed. */
   async save(branchId: string, actor: string, flow: StoredFlow | null, at: string, changes: DeadlineChanges): Promise<void> {
+    if (this.held) {
+      this.held.push({ branchId, actor, flow, at, changes });
+      return;
+    }
     await Promise.all([
       flow ? this.commits.put(FlowStateRecord, ['branchId', 'actor'], { branchId, ...flow, updatedAt: at }) : this.commits.remove(FlowStateRecord, { branchId, actor }),
       ...changes.set.filter((d) => !changes.clear.includes(d.key)).map((d) => this.commits.put(DeadlineRecord, ['key'], { ...d })),
       ...changes.clear.map((key) => this.commits.remove(DeadlineRecord, { key })),
     ]);
+  }
+
+  /**
+   * Start-up: from now on saves are held, and answered at once, until `storeHeld` writes them. Branches loads every
+   * branch in between, before any deadline is handled: a thousand new actors are then one write, not a thousand.
+   */
+  hold(): void {
+    this.held ??= [];
+  }
+
+  /** Writes the held saves in `em` (for each actor and each deadline, its last word), one statement per chunk; saves are written one by one again. */
+  async storeHeld(em: EntityManager): Promise<void> {
+    const flows = new Map<string, Held>();
+    const deadlines = new Map<string, Deadline | null>();
+    for (const h of this.held ?? []) {
+      flows.set(JSON.stringify([h.branchId, h.actor]), h);
+      for (const d of h.changes.set) deadlines.set(d.key, d);
+      for (const key of h.changes.clear) deadlines.set(key, null);
+    }
+    this.held = null;
+    const kept = [...flows.values()].filter((h) => h.flow).map((h) => ({ branchId: h.branchId, ...h.flow!, updatedAt: h.at }));
+    await upsertAll(em, FlowStateRecord, kept, ['branchId', 'actor']);
+    for (const h of flows.values()) if (!h.flow) await em.delete(FlowStateRecord, { branchId: h.branchId, actor: h.actor });
+    await this.deadlines.putAll(em, [...deadlines.values()].filter((d) => d !== null));
+    await this.deadlines.removeAll(em, [...deadlines].filter(([, d]) => d === null).map(([key]) => key));
   }
 }

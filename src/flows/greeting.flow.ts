@@ -16,19 +16,41 @@ export interface GreetingPorts {
 
 /**
  * One greeting actor per entry zone of a branch, on the hub's clock. Its state is seconds of cooldown,
- * so it is not persisted: after a restart every zone is ready to greet.
+ * so it is not persisted: after a restart every zone is ready to greet. A zone's actor starts at its first
+ * arrival, in `ready` as it would have been all along: building a machine per branch and one actor per zone
+ * at start-up was most of a thousand branches' take-over.
  */
 export class GreetingFlow {
   private readonly logger = new Logger(GreetingFlow.name);
   private readonly actors = new Map<string, Actor<typeof greetingMachine>>();
+  private readonly entry: string[];
+  private machine?: typeof greetingMachine;
+  private started = false;
 
   constructor(
     private readonly branch: BranchConfig,
     private readonly ports: GreetingPorts,
-  ) {}
+  ) {
+    this.entry = entryZones(branch);
+  }
 
+  /** From now on arrivals at the entry zones are greeted. */
   start(): void {
-    const machine = greetingMachine.provide({
+    this.started = true;
+  }
+
+  stop(): void {
+    this.started = false;
+    for (const actor of this.actors.values()) actor.stop();
+  }
+
+  footfall(e: HubEventMap['footfall']): void {
+    if (e.direction !== 'in' || !this.started || !this.entry.includes(e.zone)) return;
+    (this.actors.get(e.zone) ?? this.startZone(e.zone)).send({ type: 'ARRIVAL', segment: e.segment, at: e.at.getTime() });
+  }
+
+  private startZone(zone: string): Actor<typeof greetingMachine> {
+    this.machine ??= greetingMachine.provide({
       actors: {
         greet: fromPromise<GreetOutcome, GreetInput>(({ input }) => this.greet(input)),
         showWelcome: fromPromise<void, GreetInput>(({ input }) => this.showWelcome(input)),
@@ -37,20 +59,10 @@ export class GreetingFlow {
         ),
       },
     });
-    for (const zone of entryZones(this.branch)) {
-      const actor = createActor(machine, { clock: this.ports.clock, input: { branchId: this.branch.id, zone, cooldownMs: this.branch.rules.greetCooldownSec * 1000 } });
-      actor.subscribe({ error: (e) => this.logger.error(`greeting ${this.branch.id}/${zone}: ${String(e)}`) });
-      this.actors.set(zone, actor.start());
-    }
-  }
-
-  stop(): void {
-    for (const actor of this.actors.values()) actor.stop();
-  }
-
-  footfall(e: HubEventMap['footfall']): void {
-    if (e.direction !== 'in') return;
-    this.actors.get(e.zone)?.send({ type: 'ARRIVAL', segment: e.segment, at: e.at.getTime() });
+    const actor = createActor(this.machine, { clock: this.ports.clock, input: { branchId: this.branch.id, zone, cooldownMs: this.branch.rules.greetCooldownSec * 1000 } });
+    actor.subscribe({ error: (e) => this.logger.error(`greeting ${this.branch.id}/${zone}: ${String(e)}`) });
+    this.actors.set(zone, actor.start());
+    return actor;
   }
 
   /** Checking for a free robot and creating its task are one turn of the owner: no robot can be taken in between. */

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
+import { upsertAll } from './batch.js';
 import { Store } from './store.js';
 
 interface Op {
@@ -86,14 +87,6 @@ export class GroupCommit {
       if (same) same.push(op);
       else shapes.set(shape, [op]);
     }
-    for (const same of shapes.values()) {
-      for (let i = 0; i < same.length; i += CHUNK) {
-        const chunk = same.slice(i, i + CHUNK);
-        await this.store.upsert(em, chunk[0].entity, chunk.map((o) => o.row!), chunk[0].conflict);
-      }
-    }
+    for (const same of shapes.values()) await upsertAll(em, same[0].entity, same.map((o) => o.row!), same[0].conflict);
   }
 }
-
-/** Rows per statement: SQLite allows 32,766 bound values; a row here has at most a dozen columns. */
-const CHUNK = 500;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityManager, EntityTarget, ObjectLiteral, QueryDeepPartialEntity } from 'typeorm';
+import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import { KeyedQueue } from '../keyed-queue.js';
 
 /**
@@ -48,20 +48,6 @@ export class Store {
    */
   write<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
     return this.outsideTransactions(work);
-  }
-
-  /**
-   * Whole rows in one `INSERT … ON CONFLICT (…) DO UPDATE`: TypeORM's `save` reads each row first and `upsert`
-   * reads inserted defaults back, a round trip each on the hot path.
-   */
-  upsert<T extends ObjectLiteral>(em: EntityManager, entity: EntityTarget<T>, rows: Partial<T>[], conflict: (keyof T & string)[]): Promise<unknown> {
-    if (!rows.length) return Promise.resolve();
-    const insert = em.createQueryBuilder().insert().into(entity).values(rows as QueryDeepPartialEntity<T>[]).updateEntity(false);
-    const overwrite = em.connection
-      .getMetadata(entity)
-      .columns.filter((c) => !conflict.includes(c.propertyName as keyof T & string) && rows.some((r) => r[c.propertyName] !== undefined))
-      .map((c) => c.databaseName);
-    return (overwrite.length ? insert.orUpdate(overwrite, conflict) : insert.orIgnore()).execute();
   }
 
   /** An entity's table: what tells rows of two entities apart. */

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { In, type EntityManager } from 'typeorm';
+import { chunks, upsertAll } from '../persistence/batch.js';
 import { DeadlineRecord } from '../persistence/entities.js';
 import { Store } from '../persistence/store.js';
 import type { Deadline, DeadlineChanges } from './deadline.js';
@@ -17,14 +18,30 @@ export class DeadlineRepository {
     return (await this.store.manager.findOneBy(DeadlineRecord, { key })) as Deadline | null;
   }
 
+  /** Those of these keys that are stored. */
+  async findMany(keys: string[]): Promise<Deadline[]> {
+    const found: Deadline[] = [];
+    for (const part of chunks(keys, 500)) found.push(...((await this.store.manager.findBy(DeadlineRecord, { key: In(part) })) as Deadline[]));
+    return found;
+  }
+
   put(em: EntityManager, d: Deadline): Promise<unknown> {
-    return this.store.upsert(em, DeadlineRecord, [{ ...d }], ['key']);
+    return upsertAll(em, DeadlineRecord, [{ ...d }], ['key']);
   }
 
   /** Deadlines set and dropped together, a statement each (a key both set and dropped ends up dropped). */
   async apply(em: EntityManager, changes: DeadlineChanges): Promise<void> {
-    await this.store.upsert(em, DeadlineRecord, changes.set.filter((d) => !changes.clear.includes(d.key)).map((d) => ({ ...d })), ['key']);
+    await upsertAll(em, DeadlineRecord, changes.set.filter((d) => !changes.clear.includes(d.key)).map((d) => ({ ...d })), ['key']);
     if (changes.clear.length) await em.delete(DeadlineRecord, { key: In(changes.clear) });
+  }
+
+  /** Many at once (start-up): one statement per chunk. */
+  putAll(em: EntityManager, ds: Deadline[]): Promise<void> {
+    return upsertAll(em, DeadlineRecord, ds, ['key']);
+  }
+
+  async removeAll(em: EntityManager, keys: string[]): Promise<void> {
+    for (const part of chunks(keys, 500)) await em.delete(DeadlineRecord, { key: In(part) });
   }
 
   remove(em: EntityManager, key: string): Promise<unknown> {

@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { In } from 'typeorm';
+import { byBranch, upsertAll } from '../persistence/batch.js';
 import { QueueServiceRecord, QueueTicketRecord, ServiceTimeRecord } from '../persistence/entities.js';
 import { Store } from '../persistence/store.js';
 import { SAMPLE_WINDOW } from './wait-estimate.js';
@@ -31,24 +33,28 @@ export interface StoredQueues {
 export class QueueRepository {
   constructor(private readonly store: Store) {}
 
-  async load(branchId: string): Promise<StoredQueues> {
+  /** Each branch's queues, for start-up: one query per table for all of them. */
+  async loadByBranch(branchIds: string[]): Promise<Map<string, StoredQueues>> {
     const m = this.store.manager;
     const [tickets, counters, times] = await Promise.all([
-      m.find(QueueTicketRecord, { where: { branchId }, order: { issuedAt: 'ASC' } }),
-      m.findBy(QueueServiceRecord, { branchId }),
-      m.find(ServiceTimeRecord, { where: { branchId }, order: { id: 'ASC' } }),
+      byBranch(branchIds, (ids) => m.find(QueueTicketRecord, { where: { branchId: In(ids) }, order: { issuedAt: 'ASC' } })),
+      byBranch(branchIds, (ids) => m.findBy(QueueServiceRecord, { branchId: In(ids) })),
+      byBranch(branchIds, (ids) => m.find(ServiceTimeRecord, { where: { branchId: In(ids) }, order: { id: 'ASC' } })),
     ]);
-    const samples = new Map<string, number[]>();
-    for (const t of times) samples.set(t.service, [...(samples.get(t.service) ?? []), t.minutes].slice(-SAMPLE_WINDOW));
-    return { tickets, counters, samples };
+    const stored = (id: string): StoredQueues => {
+      const samples = new Map<string, number[]>();
+      for (const t of times.get(id) ?? []) samples.set(t.service, [...(samples.get(t.service) ?? []), t.minutes].slice(-SAMPLE_WINDOW));
+      return { tickets: tickets.get(id) ?? [], counters: counters.get(id) ?? [], samples };
+    };
+    return new Map(branchIds.map((id) => [id, stored(id)]));
   }
 
   save(c: QueueChange): Promise<void> {
     const key = { branchId: c.branchId, service: c.service };
     return this.store.transaction(async (em) => {
-      if (c.ticket) await this.store.upsert(em, QueueTicketRecord, [{ ...key, ...c.ticket }], ['branchId', 'service', 'ticket']);
+      if (c.ticket) await upsertAll(em, QueueTicketRecord, [{ ...key, ...c.ticket }], ['branchId', 'service', 'ticket']);
       if (c.closed) await em.delete(QueueTicketRecord, { ...key, ticket: c.closed });
-      if (c.openCounters !== undefined) await this.store.upsert(em, QueueServiceRecord, [{ ...key, openCounters: c.openCounters }], ['branchId', 'service']);
+      if (c.openCounters !== undefined) await upsertAll(em, QueueServiceRecord, [{ ...key, openCounters: c.openCounters }], ['branchId', 'service']);
       if (c.sample) {
         await em.insert(ServiceTimeRecord, { ...key, ...c.sample });
         // Only the window the estimate uses is kept.

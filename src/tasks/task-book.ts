@@ -62,9 +62,9 @@ export class TaskBook {
   ) {}
 
   /** Open tasks as stored. Devices are all offline after a restart: those holding started work get one ack timeout to come back. */
-  async load(): Promise<void> {
-    this.lastAssigned = await this.p.repo.lastDispatched(this.branch.id);
-    for (const task of await this.p.repo.open(this.branch.id)) {
+  async load(open: Task[], lastDispatched: Map<string, number>): Promise<void> {
+    this.lastAssigned = lastDispatched;
+    for (const task of open) {
       this.open.set(task.id, task);
       if ((task.state === 'accepted' || task.state === 'started') && !task.ackDeadline) {
         await this.apply(lifecycle.awaitReturn(task, this.branch.rules.ackTimeoutSec, this.p.clock.now()));

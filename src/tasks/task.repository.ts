@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { In } from 'typeorm';
 import { OPEN_TASK_STATES } from '../contracts/tasks.js';
 import type { Task, TaskTransition, TaskView } from '../contracts/views.js';
+import { byBranch, upsertAll } from '../persistence/batch.js';
 import { TaskRecord, TaskTransitionRecord } from '../persistence/entities.js';
 import { Store } from '../persistence/store.js';
 import { DeadlineRepository } from '../schedule/deadline.repository.js';
@@ -27,7 +28,7 @@ export class TaskRepository {
   save(step: Step): Promise<void> {
     return this.store.transaction(async (em) => {
       if (step.transitions.length) await em.createQueryBuilder().insert().into(TaskTransitionRecord).values(step.transitions).updateEntity(false).execute();
-      await this.store.upsert(em, TaskRecord, [step.task as TaskRecord], ['id']);
+      await upsertAll(em, TaskRecord, [step.task as TaskRecord], ['id']);
       await this.deadlines.apply(em, step.deadlines);
       for (const e of step.effects) {
         if (e.kind !== 'alert') continue;
@@ -36,21 +37,27 @@ export class TaskRepository {
     });
   }
 
-  async open(branchId: string): Promise<Task[]> {
-    return (await this.store.manager.findBy(TaskRecord, { branchId, state: In([...OPEN_TASK_STATES]) })).map(asTask);
+  /** Each branch's open tasks, for start-up: one query for all of them. */
+  async openByBranch(branchIds: string[]): Promise<Map<string, Task[]>> {
+    const rows = await byBranch(branchIds, (ids) => this.store.manager.findBy(TaskRecord, { branchId: In(ids), state: In([...OPEN_TASK_STATES]) }));
+    return new Map(branchIds.map((id) => [id, (rows.get(id) ?? []).map(asTask)]));
   }
 
-  /** When each device of the branch was last given a task: fairness survives a restart. */
-  async lastDispatched(branchId: string): Promise<Map<string, number>> {
-    const rows: { deviceId: string; at: string }[] = await this.store.manager
-      .createQueryBuilder(TaskTransitionRecord, 'tr')
-      .innerJoin(TaskRecord, 't', 't.id = tr.taskId')
-      .select('tr.deviceId', 'deviceId')
-      .addSelect('MAX(tr.at)', 'at')
-      .where('t.branchId = :branchId AND tr.toState = :state', { branchId, state: 'dispatched' })
-      .groupBy('tr.deviceId')
-      .getRawMany();
-    return new Map(rows.map((r) => [r.deviceId, Date.parse(r.at)]));
+  /** When each device of each branch was last given a task, for start-up (fairness survives a restart): one query for all. */
+  async lastDispatchedByBranch(branchIds: string[]): Promise<Map<string, Map<string, number>>> {
+    const rows = await byBranch(branchIds, (ids) =>
+      this.store.manager
+        .createQueryBuilder(TaskTransitionRecord, 'tr')
+        .innerJoin(TaskRecord, 't', 't.id = tr.taskId')
+        .select('t.branchId', 'branchId')
+        .addSelect('tr.deviceId', 'deviceId')
+        .addSelect('MAX(tr.at)', 'at')
+        .where('t.branchId IN (:...ids) AND tr.toState = :state', { ids, state: 'dispatched' })
+        .groupBy('t.branchId')
+        .addGroupBy('tr.deviceId')
+        .getRawMany<{ branchId: string; deviceId: string; at: string }>(),
+    );
+    return new Map(branchIds.map((id) => [id, new Map((rows.get(id) ?? []).map((r) => [r.deviceId, Date.parse(r.at)]))]));
   }
 
   async find(id: string): Promise<Task | null> {

@@ -11,7 +11,7 @@ import { MetricsService } from '../observability/metrics.service.js';
 import { AlertRepository } from '../alerts/alert.repository.js';
 import { BranchLink, hqTopics } from './branch-link.js';
 import { kpiOf } from './kpi.js';
-import { Outbox } from './outbox.js';
+import { Outbox, type Backlog } from './outbox.js';
 
 /**
  * The hub as a client of headquarters' broker (contract section 8), when `uplink.url` is set: per branch a
@@ -51,6 +51,7 @@ export class UplinkService implements OnApplicationBootstrap, OnApplicationShutd
     const uplink = this.config.uplink;
     if (!uplink) return;
     this.outbox.onAppend((b) => this.links.get(b)?.wake());
+    const backlogs = await this.outbox.backlogs(this.config.branches.map((b) => b.id));
     for (const b of this.config.branches) {
       this.links.set(
         b.id,
@@ -64,7 +65,7 @@ export class UplinkService implements OnApplicationBootstrap, OnApplicationShutd
           error: (m) => this.logger.warn(m),
         }),
       );
-      await this.report(b.id, false);
+      await this.report(b.id, false, backlogs.get(b.id));
     }
     this.logger.log(`to headquarters at ${uplink.url.replace(/\/\/[^@/]*@/, '//')} for ${this.links.size} branch(es)`);
     this.scheduleKpi(uplink.kpiIntervalSec * 1000);
@@ -76,15 +77,16 @@ export class UplinkService implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   /** Connected or not, and the backlog: gauges and the dashboard's `uplink` event. */
-  async state(branchId: string): Promise<UplinkView | null> {
+  async state(branchId: string, known?: Backlog): Promise<UplinkView | null> {
     const link = this.links.get(branchId);
     if (!link) return null;
-    const { size, oldestAt } = await this.outbox.backlog(branchId);
+    const { size, oldestAt } = known ?? (await this.outbox.backlog(branchId));
     return { connected: link.isConnected, backlog: size, oldestAt, error: link.lastError };
   }
 
-  private async report(branchId: string, connected: boolean): Promise<void> {
-    const s = await this.state(branchId);
+  /** `backlog` when start-up has read it already. */
+  private async report(branchId: string, connected: boolean, backlog?: Backlog): Promise<void> {
+    const s = await this.state(branchId, backlog);
     if (!s) return;
     this.connectedGauge.set({ branch: branchId }, connected ? 1 : 0);
     this.backlogGauge.set({ branch: branchId }, s.backlog);

@@ -39,6 +39,13 @@ export function testConfig(opts: { rules?: Partial<Rules>; server?: Partial<HubC
   });
 }
 
+/** Two branches; `area-2` manages only br-2, `lobby` both (contract section 6, managers[].branches). */
+export function twoBranches(base = testConfig()): HubConfig {
+  const br1 = base.branches[0];
+  const br2 = { ...br1, id: 'br-2', name: 'Second branch', devices: br1.devices.map((d) => ({ ...d, id: `${d.id}-b`, secret: `${d.secret}-b` })) };
+  return validateConfig({ ...base, managers: [...base.managers, { username: 'area-2', password: 'area-pw', branches: ['br-2'] }], branches: [br1, br2] });
+}
+
 export interface TestHub {
   config: HubConfig;
   dataDir: string;

@@ -1,0 +1,36 @@
+import type { EntityManager, EntityTarget, ObjectLiteral, QueryDeepPartialEntity } from 'typeorm';
+
+/** Rows per statement, and branch ids per `IN` list: well inside SQLite's and PostgreSQL's bound-parameter limits. */
+export const chunks = <T>(rows: T[], size = 200): T[][] => Array.from({ length: Math.ceil(rows.length / size) }, (_, i) => rows.slice(i * size, (i + 1) * size));
+
+/**
+ * Start-up reads: `query` once per chunk of branch ids (not once per branch: a round trip each, one after
+ * another on SQLite's one connection), its rows grouped by branch in the order the query returned them.
+ */
+export async function byBranch<T extends { branchId: string }>(ids: string[], query: (ids: string[]) => Promise<T[]>): Promise<Map<string, T[]>> {
+  const out = new Map<string, T[]>();
+  for (const part of chunks(ids, 500)) {
+    for (const row of await query(part)) {
+      const rows = out.get(row.branchId);
+      if (rows) rows.push(row);
+      else out.set(row.branchId, [row]);
+    }
+  }
+  return out;
+}
+
+/**
+ * Stores whole rows, many at once: one INSERT … ON CONFLICT (…) DO UPDATE per chunk, the columns given updated.
+ * TypeORM's `save` reads each row first and `em.upsert` reads back what the database generated: a round trip each
+ * on the hot path, and half the time of 10,000 rows at start-up.
+ */
+export async function upsertAll<T extends ObjectLiteral>(em: EntityManager, target: EntityTarget<T>, rows: Partial<T>[], conflict: (keyof T & string)[]): Promise<void> {
+  const overwrite = em.connection
+    .getMetadata(target)
+    .columns.filter((c) => !conflict.includes(c.propertyName as keyof T & string) && rows.some((r) => r[c.propertyName] !== undefined))
+    .map((c) => c.databaseName);
+  for (const part of chunks(rows)) {
+    const insert = em.createQueryBuilder().insert().into(target).values(part as QueryDeepPartialEntity<T>[]).updateEntity(false);
+    await (overwrite.length ? insert.orUpdate(overwrite, conflict) : insert.orIgnore()).execute();
+  }
+}
