@@ -250,6 +250,18 @@ describe('embedded broker: authentication, ACL, presence', () => {
       expect(await retained).toEqual(gone);
     });
 
+    it.each(['branch/br-1/presence/+', 'branch/br-1/presence/#'])('hands %s the retained presence of every device of the branch, once each', async (filter) => {
+      const c = track(await connect(hub.mqttUrl, { clientId: 'screen-1', username: 'screen-1', password: 's-screen-1' }));
+      await hub.settle(); // its own presence is out
+      const got: [string, { online: boolean }][] = [];
+      c.on('message', (t, p, pkt) => pkt.retain && got.push([t, JSON.parse(p.toString())]));
+      await c.subscribeAsync(filter, { qos: 1 });
+      const ids = hub.config.branches[0].devices.map((d) => d.id);
+      await eventually(() => got.length >= ids.length, 3000, 'retained presence of every device');
+      expect(got.map(([t]) => t).sort()).toEqual(ids.map((id) => `branch/br-1/presence/${id}`).sort());
+      expect(Object.fromEntries(got)['branch/br-1/presence/screen-1']).toMatchObject({ online: true });
+    });
+
     it('ends online, in the registry and in retained presence, after a burst of take-over reconnects', async () => {
       const connects = [];
       for (let i = 0; i < 15; i++) connects.push(connect(hub.mqttUrl, { clientId: 'kiosk-1', username: 'kiosk-1', password: 's-kiosk-1' }).then(track, () => null));

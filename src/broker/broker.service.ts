@@ -15,6 +15,7 @@ import { DeviceRepository } from '../devices/device.repository.js';
 import { HubEvents } from '../hub-events.js';
 import { KeyedQueue } from '../keyed-queue.js';
 import { MetricsService } from '../observability/metrics.service.js';
+import { HubPersistence } from './retained-persistence.js';
 
 /** A publish from an authenticated device, after the ACL let it through. */
 export type DevicePublishHandler = (packet: AedesPublishPacket, deviceId: string) => Promise<void>;
@@ -59,6 +60,8 @@ export class BrokerService implements OnModuleInit, OnApplicationBootstrap, OnMo
   async onModuleInit(): Promise<void> {
     this.aedes = await Aedes.createBroker({
       maxClientsIdLength: 64,
+      // The stock in-memory persistence, but its retained lookup on SUBSCRIBE no longer scans every device's presence.
+      persistence: new HubPersistence(),
       preConnect: (client, _packet, done) => {
         // Nagle + delayed ACK held each QoS 1 command ~40 ms on this machine (design.md, Known traps).
         (client.conn as Partial<Socket>).setNoDelay?.(true);
