@@ -297,6 +297,26 @@ describe('embedded broker: authentication, ACL, presence', () => {
       expect(metrics).toMatch(/hub_connected_devices\{branch="br-1"\} [1-9]/);
     });
 
+    it('keeps the connected-devices gauge at the number of devices online, through take-overs and disconnects', async () => {
+      const login = (id: string) => connect(hub.mqttUrl, { clientId: id, username: id, password: `s-${id}` }).then(track);
+      const online = async () => (await hub.api('GET', '/api/branches/br-1/devices')).body.filter((d: { online: boolean }) => d.online).length;
+      const gaugeIsOnline = async (n: number) => {
+        await hub.settle();
+        const gauge = await metric(hub, 'hub_connected_devices', { branch: 'br-1' });
+        return gauge === n && (await online()) === n;
+      };
+      await eventually(async () => (await online()) === 0, 3000, 'earlier tests\' devices gone');
+      await login('robot-1');
+      await login('cam-1');
+      await eventually(() => gaugeIsOnline(2), 3000, 'gauge 2');
+      // A burst of take-overs (the same device again and again): still two.
+      await Promise.all(Array.from({ length: 10 }, () => login('robot-1').catch(() => null)));
+      await login('robot-1');
+      await eventually(() => gaugeIsOnline(2), 3000, 'gauge 2 after the take-overs');
+      await Promise.all(clients.splice(0).map((c) => c.endAsync()));
+      await eventually(() => gaugeIsOnline(0), 3000, 'gauge 0');
+    });
+
     it('reports every device of a connected fleet online', async () => {
       const fleet = await connectFleet(hub.config, { url: hub.wsUrl });
       try {

@@ -39,6 +39,8 @@ export class BrokerService implements OnModuleInit, OnApplicationBootstrap, OnMo
   private httpServer?: HttpServer;
   /** The live connection per device: presence is keyed on it, so a stale close cannot mark a reconnected device offline. */
   private readonly connections = new Map<string, Client>();
+  /** Devices in `connections` per branch, kept as they come and go: counting them per connect was O(connected). */
+  private readonly connectedPerBranch = new Map<string, number>();
   private onDevicePublish: DevicePublishHandler = async () => {};
   /** Presence work still running; shutdown waits for it so nothing is lost. */
   private readonly pending = new Set<Promise<void>>();
@@ -223,6 +225,7 @@ export class BrokerService implements OnModuleInit, OnApplicationBootstrap, OnMo
   private async connected(client: Client): Promise<void> {
     const entry = this.devices.get(client.id);
     if (!entry) return;
+    if (!this.connections.has(client.id)) this.countConnected(entry.branch.id, 1);
     this.connections.set(client.id, client);
     await this.presence(entry, true);
   }
@@ -232,8 +235,13 @@ export class BrokerService implements OnModuleInit, OnApplicationBootstrap, OnMo
     // A take-over reconnect can report the old socket's close after the new one is ready: ignore it.
     if (!entry || this.connections.get(client.id) !== client) return;
     this.connections.delete(client.id);
+    this.countConnected(entry.branch.id, -1);
     if (this.stopping) return;
     await this.presence(entry, false);
+  }
+
+  private countConnected(branchId: string, delta: number): void {
+    this.connectedPerBranch.set(branchId, (this.connectedPerBranch.get(branchId) ?? 0) + delta);
   }
 
   /**
@@ -243,7 +251,7 @@ export class BrokerService implements OnModuleInit, OnApplicationBootstrap, OnMo
   private presence(entry: DeviceEntry, online: boolean): Promise<void> {
     const since = dateOf(this.clock);
     const branchId = entry.branch.id;
-    this.metrics.connectedDevices.set({ branch: branchId }, [...this.connections.keys()].filter((id) => this.devices.get(id)?.branch.id === branchId).length);
+    this.metrics.connectedDevices.set({ branch: branchId }, this.connectedPerBranch.get(branchId) ?? 0);
     return this.presenceOrder.run(entry.device.id, async () => {
       await this.events.emit('presence', { branchId, deviceId: entry.device.id, online, since });
       if (!this.aedes.closed) await this.publish(topics.presence(branchId, entry.device.id), { online, since: since.toISOString() }, { qos: 1, retain: true });
