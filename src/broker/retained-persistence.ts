@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 interface Level {
   children: Map<string, Level>;
   packet?: Packet;
-  /** When the topic was first retained: the stock store is a Map, and hands matches out in its insertion order. */
+  /** Insertion order: the stock store is a Map and hands matches out in that order (an update keeps its place, a delete loses it). */
   seq: number;
 }
 
