@@ -32,10 +32,11 @@ describe('uplink durability', () => {
     raisedHere = 0;
     cam = await new SensorSim({ branchId: 'br-1', id: 'cam-1', secret: 's-cam-1', kind: 'sensor', zone: 'entrance' }).connect({ url: `mqtt://127.0.0.1:${hub.mqttPort}` });
   };
+  // The hub first: a camera that said goodbye before the kill would race it to a device-down alert (and its clear).
   const kill = async () => {
-    await cam?.disconnect().catch(() => undefined);
     hub?.child.kill('SIGKILL');
     await hub?.exited();
+    await cam?.disconnect().catch(() => undefined);
   };
   /** `n` new alerts; resolves once the hub has stored them (its metric counts them). */
   const alerts = async (n: number) => {
