@@ -10,20 +10,21 @@ const input = { service: 'card', ticket: 'A1', issuedAt: 0, longWaitMs: 60_000 }
 const KEY = 'long-wait:card:A1';
 
 /** The flow_state and deadline tables as maps; every write is one call, like one transaction. */
-function setup(stored: StoredFlow[] = [], failOn?: FlowEffect['type'], held?: (() => void)[]) {
+function setup(stored: StoredFlow[] = [], failOn?: FlowEffect['type'], held?: ((fail?: Error) => void)[]) {
   const behind: Promise<unknown>[] = [];
   const rows = new Map(stored.map((f) => [f.actor, f]));
   const deadlines = new Map<string, Deadline>();
   let writes = 0;
   const repo = {
     save: async (_b: string, actor: string, f: StoredFlow | null, _at: string, changes: DeadlineChanges) => {
-      if (held) await new Promise<void>((go) => held.push(go)); // the group commit, when the test lets it through
+      if (held) await new Promise<void>((go, fail) => held.push((e) => (e ? fail(e) : go()))); // the group commit, when the test lets it through
       writes++;
       if (f) rows.set(actor, JSON.parse(JSON.stringify(f)));
       else rows.delete(actor);
       for (const d of changes.set) deadlines.set(d.key, d);
       for (const k of changes.clear) deadlines.delete(k);
     },
+    find: async (_b: string, actor: string) => rows.get(actor) ?? null,
   } as unknown as FlowStateRepository;
   const armed: DeadlineChanges[] = [];
   const scheduler = { applied: (c: DeadlineChanges) => void armed.push(c) } as unknown as Scheduler;
@@ -50,24 +51,22 @@ describe('FlowHost', () => {
     expect(writes()).toBe(1);
   });
 
-  it('leaves a snapshot alone behind the turn, but arms deadlines only once they are stored with it', async () => {
-    const held: (() => void)[] = [];
+  it('leaves its state and deadlines behind the turn, and arms the deadlines only once they are stored with it', async () => {
+    const held: ((fail?: Error) => void)[] = [];
     const { host, rows, armed, behind } = setup([], undefined, held);
-    const ensured = host.ensure(KEY, longWaitFlow, input); // sets its `due` deadline
-    let done = false;
-    void ensured.then(() => (done = true));
+    await host.ensure(KEY, longWaitFlow, input); // sets its `due` deadline; the turn does not wait for the write
     await new Promise((r) => setImmediate(r));
-    expect({ done, armed: armed.length, stored: rows.has(KEY) }).toEqual({ done: false, armed: 0, stored: false });
-    held.shift()!();
-    await ensured;
-    expect(armed).toHaveLength(1);
-    expect(behind).toHaveLength(0);
-    await host.send(KEY, longWaitFlow, input, { type: 'DUE' }); // overdue: a new snapshot, no deadline change
-    expect(rows.get(KEY)?.snapshot).toMatchObject({ value: 'waiting' }); // not waited for, but handed to the owner
-    expect(behind).toHaveLength(1);
+    expect({ armed: armed.length, stored: rows.has(KEY), behind: behind.length }).toEqual({ armed: 0, stored: false, behind: 1 });
     held.shift()!();
     await behind[0];
+    expect(armed).toHaveLength(1);
+    await host.send(KEY, longWaitFlow, input, { type: 'DUE' }); // overdue: a new snapshot, no deadline change
+    expect(rows.get(KEY)?.snapshot).toMatchObject({ value: 'waiting' }); // not waited for, but handed to the owner
+    expect(behind).toHaveLength(2);
+    held.shift()!();
+    await behind[1];
     expect(rows.get(KEY)?.snapshot).toMatchObject({ value: 'overdue' });
+    expect(armed).toHaveLength(1);
   });
 
   it('restores an actor from its snapshot without replaying entry actions, and forgets it (and its deadline) when it is done', async () => {
@@ -107,5 +106,42 @@ describe('FlowHost', () => {
     expect(rows.get(KEY)?.snapshot).toMatchObject({ value: 'waiting' });
     expect(deadlines.size).toBe(1);
     await expect(host.sendIfExists(KEY, longWaitFlow, { type: 'DUE' })).rejects.toThrow(/alerts store down/); // tried again from `waiting`
+  });
+
+  it('ignores a timer at the time a turn moved away from while that turn is still being stored', async () => {
+    const held: ((fail?: Error) => void)[] = [];
+    const { host, effects, behind } = setup([], undefined, held);
+    const post = 'unattended-post:counter-1';
+    const postInput = { post: 'counter-1', emptyMs: 60_000 };
+    const release = () => Promise.all(held.splice(0).map((go) => go()) && behind);
+    const due = (at: number): Deadline => ({ key: `flow:b1:${post}:due`, branchId: 'b1', kind: 'flow', dueAt: new Date(at).toISOString(), data: { actor: post, machine: 'unattended-post', event: { type: 'DUE' } } });
+    await host.send(post, unattendedPostFlow, postInput, { type: 'POST', staffed: false, at: 0 });
+    await host.send(post, unattendedPostFlow, postInput, { type: 'WAITING', count: 3, at: 0 }); // due at 60 s
+    await release();
+    await host.send(post, unattendedPostFlow, postInput, { type: 'POST', staffed: true, at: 10_000 });
+    await host.send(post, unattendedPostFlow, postInput, { type: 'POST', staffed: false, at: 20_000 }); // due at 80 s, not stored yet
+    await host.deadline(due(60_000)); // the old timer, still armed
+    expect({ state: host.stateOf(post), raised: effects.filter((e) => e.type === 'raise') }).toEqual({ state: 'pending', raised: [] });
+    await release();
+    await host.deadline(due(80_000));
+    expect({ state: host.stateOf(post), raised: effects.filter((e) => e.type === 'raise').length }).toEqual({ state: 'unattended', raised: 1 });
+  });
+
+  it('when its write fails, reads the actor back from the database before its next event', async () => {
+    const held: ((fail?: Error) => void)[] = [];
+    const { host, rows, effects, behind } = setup([], undefined, held);
+    await host.ensure(KEY, longWaitFlow, input);
+    held.shift()!();
+    await behind[0];
+    await host.send(KEY, longWaitFlow, input, { type: 'DUE' }); // overdue in memory, raised
+    held.shift()!(new Error('disk full'));
+    await expect(behind[1]).rejects.toThrow(/disk full/);
+    expect(rows.get(KEY)?.snapshot).toMatchObject({ value: 'waiting' });
+    const next = host.send(KEY, longWaitFlow, input, { type: 'DUE' }); // from `waiting` again, as stored: raised again
+    await new Promise((r) => setImmediate(r));
+    held.shift()!();
+    await next;
+    await behind[2];
+    expect({ raised: effects.filter((e) => e.type === 'raise').length, stored: rows.get(KEY)?.snapshot }).toEqual({ raised: 2, stored: expect.objectContaining({ value: 'overdue' }) });
   });
 });

@@ -63,6 +63,10 @@ export class FlowHost {
   private readonly logger: Logger;
   private readonly live = new Map<string, Live>();
   private stored = new Map<string, StoredFlow>();
+  /** Deadline changes asked but not yet stored (key → new due time, null: dropped): a timer at the old time is stale. */
+  private readonly unstored = new Map<string, string | null>();
+  /** Actors whose write failed: memory may be ahead of the database, so they are read back before their next event. */
+  private readonly unsure = new Set<string>();
 
   constructor(
     private readonly branchId: string,
@@ -98,22 +102,26 @@ export class FlowHost {
 
   /** Sends `event` to actor `key`, creating it with `input` when it has no state yet. */
   async send(key: string, def: FlowDef, input: unknown, event: FlowEvent): Promise<void> {
+    await this.reloadIfUnsure(key);
     await this.deliver(this.actor(key, def, input), key, event);
   }
 
   /** Creates actor `key` if it has no state yet (its entry effects are carried out and it is stored). */
   async ensure(key: string, def: FlowDef, input: unknown): Promise<void> {
+    await this.reloadIfUnsure(key);
     if (this.live.has(key)) return;
     await this.deliver(this.actor(key, def, input), key, null);
   }
 
   /** Sends only to an actor that exists (live or stored): signals about something no flow is following are dropped. */
   async sendIfExists(key: string, def: FlowDef, event: FlowEvent): Promise<void> {
+    await this.reloadIfUnsure(key);
     if (this.live.has(key) || this.stored.get(key)?.machine === def.name) await this.deliver(this.actor(key, def, undefined), key, event);
   }
 
   /** A flow deadline fell due: its event goes back to the actor that scheduled it. */
   async deadline(d: Deadline): Promise<void> {
+    if (this.unstored.has(d.key) && this.unstored.get(d.key) !== d.dueAt) return; // moved or dropped by a turn whose write is under way
     const def = this.defs.find((f) => f.name === d.data.machine);
     if (def) await this.sendIfExists(String(d.data.actor), def, d.data.event as FlowEvent);
   }
@@ -144,8 +152,9 @@ export class FlowHost {
 
   /**
    * Sends the event, carries out what the actor emitted (alerts, work), then stores its state together with the
-   * deadlines it set or dropped. If an effect fails, the actor is forgotten in memory and comes back from its
-   * stored state next time: memory never runs ahead of the database.
+   * deadlines it set or dropped, behind the turn: nothing that leaves the hub waits for that write, and a timer
+   * runs only once its row is stored. If an effect fails, nothing is stored and the actor is forgotten in memory:
+   * it comes back from its stored state next time; if the write fails, it is read back from the database.
    */
   private async deliver(live: Live, key: string, event: FlowEvent | null): Promise<void> {
     if (event) live.actor.send(event);
@@ -167,13 +176,17 @@ export class FlowHost {
       const text = JSON.stringify(snapshot);
       if (!done && text === live.saved && !changes.set.length && !changes.clear.length) return;
       const flow = snapshot === null ? null : { actor: key, machine: live.def.name, version: live.def.version, snapshot };
-      // Group-committed in order; a snapshot alone is left behind the turn (the latest wins), but deadlines are
-      // armed only once stored with the state that set them.
+      // Group-committed in order and left behind the turn (the latest wins); deadlines are armed only once stored
+      // with the state that set them. Commits resolve in order, so a later turn's change is armed after this one.
+      const asked = [...changes.set.map((d) => [d.key, d.dueAt] as const), ...changes.clear.map((k) => [k, null] as const)];
+      for (const [k, due] of asked) this.unstored.set(k, due);
       const stored = this.p.repo.save(this.branchId, key, flow, isoOf(this.p.clock), changes);
-      if (changes.set.length || changes.clear.length) {
-        await stored;
-        this.p.scheduler.applied(changes);
-      } else this.p.leaveBehind(stored);
+      const settled = () => asked.forEach(([k, due]) => this.unstored.get(k) === due && this.unstored.delete(k));
+      const armed = stored.then(
+        () => (asked.length && this.p.scheduler.applied(changes), settled()),
+        (e) => (this.unsure.add(key), settled(), Promise.reject(e)),
+      );
+      this.p.leaveBehind(armed);
       live.saved = text;
       if (done) this.forget(key);
     } catch (e) {
@@ -181,6 +194,15 @@ export class FlowHost {
       if (live.saved !== null) this.stored.set(key, { actor: key, machine: live.def.name, version: live.def.version, snapshot: JSON.parse(live.saved) });
       throw e;
     }
+  }
+
+  /** After a failed write, the actor starts again from what the database holds (in the owner's turn, like every change). */
+  private async reloadIfUnsure(key: string): Promise<void> {
+    if (!this.unsure.delete(key)) return;
+    this.forget(key);
+    const stored = await this.p.repo.find(this.branchId, key);
+    if (stored) this.stored.set(key, stored);
+    else this.stored.delete(key);
   }
 
   private forget(key: string): void {

@@ -43,6 +43,12 @@ export class FlowStateRepository {
     return byBranch(branchIds, (ids) => this.store.manager.findBy(FlowStateRecord, { branchId: In(ids) }));
   }
 
+  /** One actor as stored, if it is. */
+  async find(branchId: string, actor: string): Promise<StoredFlow | null> {
+    const row = await this.store.manager.findOneBy(FlowStateRecord, { branchId, actor });
+    return row && { actor: row.actor, machine: row.machine, version: row.version, snapshot: row.snapshot };
+  }
+
   /** Stores the actor (or, with `null`, forgets actor `actor`: it is done) with its deadline changes; resolves once committed. */
   async save(branchId: string, actor: string, flow: StoredFlow | null, at: string, changes: DeadlineChanges): Promise<void> {
     if (this.held) {
