@@ -94,10 +94,11 @@ export class TakeOverWrites {
 
   /** The deadlines are armed by the scheduler's load, which reads them all back. */
   store(p: TakeOverPorts): Promise<void> {
+    const storeHeld = p.flowStates.takeHeld();
     return p.store.transaction(async (em) => {
       for (const [before, ids] of this.prunes) await p.analytics.pruneTracksIn(em, ids, before);
       await p.deadlines.putAll(em, this.deadlines);
-      await p.flowStates.storeHeld(em);
+      await storeHeld(em);
     });
   }
 }

@@ -63,15 +63,19 @@ export class FlowStateRepository {
   }
 
   /**
-   * Start-up: from now on saves are held, and answered at once, until `storeHeld` writes them. Branches loads every
+   * Start-up: from now on saves are held, and answered at once, until `takeHeld` ends it. Branches loads every
    * branch in between, before any deadline is handled: a thousand new actors are then one write, not a thousand.
    */
   hold(): void {
     this.held ??= [];
   }
 
-  /** Writes the held saves in `em` (for each actor and each deadline, its last word), one statement per chunk; saves are written one by one again. */
-  async storeHeld(em: EntityManager): Promise<void> {
+  /**
+   * Ends holding (saves are written one by one again) and returns the writer of what was held, for a transaction:
+   * for each actor and each deadline, its last word, one statement per chunk. The writer only writes, so the
+   * transaction may run it again.
+   */
+  takeHeld(): (em: EntityManager) => Promise<void> {
     const flows = new Map<string, Held>();
     const deadlines = new Map<string, Deadline | null>();
     for (const h of this.held ?? []) {
@@ -81,9 +85,11 @@ export class FlowStateRepository {
     }
     this.held = null;
     const kept = [...flows.values()].filter((h) => h.flow).map((h) => ({ branchId: h.branchId, ...h.flow!, updatedAt: h.at }));
-    await upsertAll(em, FlowStateRecord, kept, ['branchId', 'actor']);
-    for (const h of flows.values()) if (!h.flow) await em.delete(FlowStateRecord, { branchId: h.branchId, actor: h.actor });
-    await this.deadlines.putAll(em, [...deadlines.values()].filter((d) => d !== null));
-    await this.deadlines.removeAll(em, [...deadlines].filter(([, d]) => d === null).map(([key]) => key));
+    return async (em) => {
+      await upsertAll(em, FlowStateRecord, kept, ['branchId', 'actor']);
+      for (const h of flows.values()) if (!h.flow) await em.delete(FlowStateRecord, { branchId: h.branchId, actor: h.actor });
+      await this.deadlines.putAll(em, [...deadlines.values()].filter((d) => d !== null));
+      await this.deadlines.removeAll(em, [...deadlines].filter(([, d]) => d === null).map(([key]) => key));
+    };
   }
 }

@@ -1,17 +1,34 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
-import { KeyedQueue } from '../keyed-queue.js';
+
+/** A caller's unit of work, waiting for its turn on SQLite's one connection. */
+interface Unit {
+  work: (em: EntityManager) => Promise<unknown>;
+  /** A single statement or a read: alone, it runs without BEGIN/COMMIT. */
+  plain: boolean;
+  resolve: (result: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+/** Units queued behind a running commit that go into the next one together (bounds how long one holds the connection). */
+const MAX_UNITS_PER_COMMIT = 100;
 
 /**
  * Where repositories write: one transaction per unit of work. TypeORM's SQLite driver shares one
  * connection (and one query runner) between all callers, so two transactions at once would nest into
- * each other's savepoints; on SQLite they run one at a time. PostgreSQL's pool runs them side by side.
+ * each other's savepoints; on SQLite they run one at a time, and the units that queued up while one
+ * committed go into the next transaction together, in order (a group commit: under load, BEGIN and COMMIT
+ * are two of every four statements the hub sends — BENCHMARKS.md, issue 12 part 3). Each caller's promise
+ * settles once its transaction committed; a failure is its caller's alone (`runTogether`). PostgreSQL's pool
+ * runs transactions side by side.
  */
 @Injectable()
 export class Store {
+  private readonly logger = new Logger(Store.name);
   private readonly oneAtATime: boolean;
-  private readonly writes = new KeyedQueue();
+  private readonly queue: Unit[] = [];
+  private draining = false;
   /** What to do once a transaction has committed, by its entity manager. */
   private readonly afterCommits = new WeakMap<EntityManager, (() => void)[]>();
 
@@ -20,13 +37,7 @@ export class Store {
   }
 
   transaction<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
-    const run = async () => {
-      let tx: EntityManager | undefined;
-      const result = await this.db.transaction((em) => work((tx = em)));
-      for (const hook of (tx && this.afterCommits.get(tx)) ?? []) hook();
-      return result;
-    };
-    return this.oneAtATime ? this.writes.run('db', run) : run();
+    return this.oneAtATime ? this.enqueue(work, false) : this.inTransaction(work);
   }
 
   /** Runs `hook` once the transaction of `em` has committed (never if it rolls back). */
@@ -56,7 +67,87 @@ export class Store {
   }
 
   private outsideTransactions<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
-    return this.oneAtATime ? this.writes.run('db', () => work(this.db.manager)) : work(this.db.manager);
+    return this.oneAtATime ? this.enqueue(work, true) : work(this.db.manager);
+  }
+
+  private enqueue<T>(work: (em: EntityManager) => Promise<T>, plain: boolean): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work, plain, resolve: resolve as (r: unknown) => void, reject });
+      if (!this.draining) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    while (this.queue.length) {
+      const units = this.queue.splice(0, MAX_UNITS_PER_COMMIT);
+      if (units.length === 1) await this.runAlone(units[0]);
+      else await this.runTogether(units);
+    }
+    this.draining = false;
+  }
+
+  /**
+   * One transaction for all of `units`. When one throws, the batch rolls back, that unit's caller gets the error
+   * and the others run again together (units only write, with what they do in memory in `afterCommit` hooks, so
+   * running one again is safe). A failed COMMIT has no one unit to blame: each then runs alone.
+   */
+  private async runTogether(units: Unit[]): Promise<void> {
+    let failed = -1;
+    let committed: { result: unknown[]; em: EntityManager };
+    try {
+      committed = await this.commit(async (em) => {
+        const out: unknown[] = [];
+        for (const [i, u] of units.entries()) {
+          failed = i;
+          out.push(await u.work(em));
+        }
+        failed = -1;
+        return out;
+      });
+    } catch (e) {
+      if (failed < 0) for (const u of units) await this.runAlone(u);
+      else {
+        units[failed].reject(e);
+        const rest = units.filter((_, i) => i !== failed);
+        if (rest.length > 1) await this.runTogether(rest);
+        else if (rest.length) await this.runAlone(rest[0]);
+      }
+      return;
+    }
+    this.afterCommitted(committed.em);
+    units.forEach((u, i) => u.resolve(committed.result[i]));
+  }
+
+  private async runAlone(u: Unit): Promise<void> {
+    try {
+      u.resolve(await (u.plain ? u.work(this.db.manager) : this.inTransaction(u.work)));
+    } catch (e) {
+      u.reject(e);
+    }
+  }
+
+  private async inTransaction<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
+    const { result, em } = await this.commit(work);
+    this.afterCommitted(em);
+    return result;
+  }
+
+  private async commit<T>(work: (em: EntityManager) => Promise<T>): Promise<{ result: T; em: EntityManager }> {
+    let tx!: EntityManager;
+    const result = await this.db.transaction((em) => work((tx = em)));
+    return { result, em: tx };
+  }
+
+  /** A hook that throws is a bug of its own: it must not undo or repeat what was committed. */
+  private afterCommitted(em: EntityManager): void {
+    for (const hook of this.afterCommits.get(em) ?? []) {
+      try {
+        hook();
+      } catch (e) {
+        this.logger.error(`after-commit hook failed: ${(e as Error).stack ?? String(e)}`);
+      }
+    }
   }
 
   /** For reads. */
