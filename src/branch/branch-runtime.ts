@@ -267,8 +267,12 @@ export class BranchRuntime {
     }, SUMMARY_EVERY_MS);
   }
 
-  /** The retained summary screens show, published when what it says changed. */
+  /**
+   * The retained summary screens show, published when what it says changed — and only once the queue changes
+   * behind it are stored: a screen never shows a ticket a restart would forget.
+   */
   private async publishSummary(): Promise<void> {
+    await this.ordered.drain();
     const summary = this.model.summary(isoOf(this.p.clock));
     const key = JSON.stringify({ ...summary, ts: undefined });
     if (key === this.lastSummary) return;
