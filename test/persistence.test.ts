@@ -66,7 +66,7 @@ async function takeOverRoundTrip(hub: TestHub): Promise<void> {
   const at = new Date().toISOString();
   const done: Task = { ...task, id: 'done-in-br-2', branchId: 'br-2', state: 'completed', deviceId: 'robot-1-b' };
   const dispatched: TaskTransition = { taskId: done.id, fromState: 'created', toState: 'dispatched', deviceId: 'robot-1-b', cause: 'test', at };
-  await hub.running.app.get(TaskRepository).save({ task: done, transitions: [dispatched], deadlines: { set: [], clear: [] }, effects: [] });
+  await hub.running.app.get(TaskRepository).save([{ task: done, transitions: [dispatched], deadlines: { set: [], clear: [] }, effects: [] }]);
   const again = await hub.restart();
   try {
     const [br1, br2] = ['br-1', 'br-2'].map((b) => again.running.app.get(Branches).get(b));

@@ -1,4 +1,6 @@
 import type { Fleet } from '../device-sims/fleet.js';
+import { HubEvents } from '../src/hub-events.js';
+import { TaskRepository } from '../src/tasks/task.repository.js';
 import { eventually, startTestHub, testConfig, type TestHub } from './support/hub.js';
 import { FAST, fleetOn, getTask, taskReaches, workTakes, type Task } from './support/fleet.js';
 
@@ -20,6 +22,21 @@ describe('task lifecycle on the real broker with simulated devices', () => {
     expect(res.status).toBe(201);
     return res.body;
   };
+
+  it('stores a new task and its dispatch in one transaction before the command, and still tells each step', async () => {
+    hub = await startTestHub();
+    fleet = await fleetOn(hub, { only: ['robot-1'] });
+    const saves: string[][] = [];
+    const repo = hub.running.app.get(TaskRepository);
+    const save = repo.save.bind(repo);
+    repo.save = (steps) => (saves.push(steps.flatMap((s) => s.transitions.map((t) => t.toState))), save(steps));
+    const told: string[] = [];
+    hub.running.app.get(HubEvents).on('taskChanged', (e) => void told.push(e.task.state));
+    const task = await dispatch({ type: 'announce', params: { text: 'hi', lang: 'en' } });
+    await fleet.workers.get('robot-1')!.waitFor(isCmd(task.id, 'announce'));
+    expect(saves[0]).toEqual(['created', 'dispatched']);
+    expect(told.slice(0, 2)).toEqual(['created', 'dispatched']);
+  });
 
   it('times out an ack, cancels on the first robot and re-dispatches the same task to another', async () => {
     hub = await startTestHub();

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { Between, In, LessThan, MoreThanOrEqual, type EntityManager } from 'typeorm';
 import { AnalyticsBucketRecord, AnalyticsLevelRecord, TrackEventRecord } from '../persistence/entities.js';
-import { byBranch, chunks, upsertAll } from '../persistence/batch.js';
+import { byBranch, chunks } from '../persistence/batch.js';
+import { GroupCommit } from '../persistence/group-commit.js';
 import { Store } from '../persistence/store.js';
 
 export type BucketKind = 'dwell' | 'transition' | 'wait' | 'task' | 'density' | 'counters';
@@ -23,7 +24,7 @@ export interface Level {
 
 export type TrackRow = Pick<TrackEventRecord, 'track' | 'zone' | 'event' | 'at'>;
 
-/** What a batch of events changed in the analytics: stored in one transaction. */
+/** What a batch of events changed in the analytics: stored in one transaction (with other branches' changes). */
 export interface AnalyticsChange {
   tracks: TrackRow[];
   buckets: Bucket[];
@@ -35,7 +36,10 @@ const levelOf = ({ kind, key, value, since }: AnalyticsLevelRecord): Level => ({
 /** The branch analytics' tables: raw tracks, aggregate buckets, and the levels being integrated. */
 @Injectable()
 export class AnalyticsRepository {
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly commits: GroupCommit,
+  ) {}
 
   async bucket(branchId: string, kind: BucketKind, key: string, at: string): Promise<Bucket | null> {
     const row = await this.store.manager.findOneBy(AnalyticsBucketRecord, { branchId, kind, key, at });
@@ -65,13 +69,16 @@ export class AnalyticsRepository {
     return new Map(branchIds.map((id) => [id, (rows.get(id) ?? []).map(({ track, zone, event, at }) => ({ track, zone, event, at }))]));
   }
 
-  /** One statement per table and chunk (upserts: buckets and levels are whole rows). */
-  save(branchId: string, c: AnalyticsChange): Promise<void> {
-    return this.store.transaction(async (em) => {
-      for (const rows of chunks(c.tracks)) await em.createQueryBuilder().insert().into(TrackEventRecord).values(rows.map((t) => ({ branchId, ...t }))).updateEntity(false).execute();
-      await upsertAll(em, AnalyticsBucketRecord, c.buckets.map((b) => ({ branchId, ...b })), ['branchId', 'kind', 'key', 'at']);
-      await upsertAll(em, AnalyticsLevelRecord, c.levels.map((l) => ({ branchId, ...l })), ['branchId', 'kind', 'key']);
-    });
+  /**
+   * By group commit, in one transaction with what other branches asked meanwhile: one statement per table and chunk
+   * for all of them (upserts: buckets and levels are whole rows, the last asked wins).
+   */
+  async save(branchId: string, c: AnalyticsChange): Promise<void> {
+    await Promise.all([
+      ...c.tracks.map((t) => this.commits.insert(TrackEventRecord, { branchId, ...t })),
+      ...c.buckets.map((b) => this.commits.put(AnalyticsBucketRecord, ['branchId', 'kind', 'key', 'at'], { branchId, ...b })),
+      ...c.levels.map((l) => this.commits.put(AnalyticsLevelRecord, ['branchId', 'kind', 'key'], { branchId, ...l })),
+    ]);
   }
 
   /** Deletes raw tracks older than `before`; returns how many. */

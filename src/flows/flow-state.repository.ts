@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { In, type EntityManager } from 'typeorm';
 import { byBranch, upsertAll } from '../persistence/batch.js';
-import { DeadlineRecord, FlowStateRecord } from '../persistence/entities.js';
+import { FlowStateRecord } from '../persistence/entities.js';
 import { GroupCommit } from '../persistence/group-commit.js';
 import { Store } from '../persistence/store.js';
 import type { Deadline, DeadlineChanges } from '../schedule/deadline.js';
@@ -57,8 +57,7 @@ export class FlowStateRepository {
     }
     await Promise.all([
       flow ? this.commits.put(FlowStateRecord, ['branchId', 'actor'], { branchId, ...flow, updatedAt: at }) : this.commits.remove(FlowStateRecord, { branchId, actor }),
-      ...changes.set.filter((d) => !changes.clear.includes(d.key)).map((d) => this.commits.put(DeadlineRecord, ['key'], { ...d })),
-      ...changes.clear.map((key) => this.commits.remove(DeadlineRecord, { key })),
+      this.deadlines.commit(changes),
     ]);
   }
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
 import { openDatabase } from './data-source.js';
-import { FootfallHourRecord } from './entities.js';
+import { DeadlineRecord, FootfallHourRecord, TrackEventRecord } from './entities.js';
 import { GroupCommit } from './group-commit.js';
 import { Store } from './store.js';
 
@@ -35,6 +35,39 @@ describe('GroupCommit', () => {
     await Promise.all([put(1, 1), put(2, 5), put(1, 3), put(3, 7)]);
     expect(transactions).toBe(1);
     expect(await rows()).toEqual([['01', 3], ['02', 5], ['03', 7]]);
+  });
+
+  it('appends rows without a key as asked, each one, in the same transaction as the puts beside them', async () => {
+    const track = (zone: string) => commits.insert(TrackEventRecord, { branchId: 'b1', track: 't1', zone, event: 'enter', at: hour(1) });
+    const put = commits.put(FootfallHourRecord, ['branchId', 'hour'], { branchId: 'b1', hour: hour(1), inCount: 1, outCount: 0 });
+    await Promise.all([track('hall'), track('vip'), track('hall'), put]);
+    expect(transactions).toBe(1);
+    expect((await db.manager.find(TrackEventRecord, { order: { id: 'ASC' } })).map((t) => t.zone)).toEqual(['hall', 'vip', 'hall']);
+    expect(await rows()).toEqual([['01', 1]]);
+  });
+
+  it('runs work in the transaction of the rows asked beside it, and removes many keys of one column at once', async () => {
+    const put = (h: number) => commits.put(FootfallHourRecord, ['branchId', 'hour'], { branchId: 'b1', hour: hour(h), inCount: h, outCount: 0 });
+    await Promise.all([put(1), put(2), put(3)]);
+    const seen: number[] = [];
+    await Promise.all([
+      commits.remove(FootfallHourRecord, { branchId: 'b1', hour: hour(1) }),
+      commits.put(DeadlineRecord, ['key'], { key: 'k1', branchId: 'b1', kind: 'flow', dueAt: hour(1), data: {} }),
+      commits.put(DeadlineRecord, ['key'], { key: 'k2', branchId: 'b1', kind: 'flow', dueAt: hour(2), data: {} }),
+      commits.run(async (em) => void seen.push(await em.count(FootfallHourRecord))),
+    ]);
+    expect(seen).toEqual([2]); // after the batch's rows, inside its transaction
+    await Promise.all([commits.remove(DeadlineRecord, { key: 'k1' }), commits.remove(DeadlineRecord, { key: 'k2' })]);
+    expect(await db.manager.count(DeadlineRecord)).toBe(0);
+    expect(transactions).toBe(3);
+  });
+
+  it('fails the whole batch when its work fails: nothing of it is stored', async () => {
+    const put = commits.put(FootfallHourRecord, ['branchId', 'hour'], { branchId: 'b1', hour: hour(7), inCount: 1, outCount: 0 });
+    const work = commits.run(() => Promise.reject(new Error('outbox full')));
+    await expect(work).rejects.toThrow('outbox full');
+    await expect(put).rejects.toThrow('outbox full');
+    expect(await rows()).toEqual([]);
   });
 
   it('keeps order across commits: a put, a remove and a put again of one key end as the last one', async () => {

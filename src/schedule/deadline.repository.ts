@@ -2,13 +2,20 @@ import { Injectable } from '@nestjs/common';
 import { In, type EntityManager } from 'typeorm';
 import { chunks, upsertAll } from '../persistence/batch.js';
 import { DeadlineRecord } from '../persistence/entities.js';
+import { GroupCommit } from '../persistence/group-commit.js';
 import { Store } from '../persistence/store.js';
 import type { Deadline, DeadlineChanges } from './deadline.js';
 
-/** Durable deadlines. Writes take the caller's transaction, so a deadline is stored with the state it belongs to. */
+/**
+ * Durable deadlines. Writes take the caller's transaction, or go by group commit beside the rows of the state they
+ * belong to (asked in the same tick: one transaction), so a deadline is stored with its state.
+ */
 @Injectable()
 export class DeadlineRepository {
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly commits: GroupCommit,
+  ) {}
 
   all(): Promise<Deadline[]> {
     return this.store.manager.find(DeadlineRecord, { order: { dueAt: 'ASC' } }) as Promise<Deadline[]>;
@@ -33,6 +40,14 @@ export class DeadlineRepository {
   async apply(em: EntityManager, changes: DeadlineChanges): Promise<void> {
     await upsertAll(em, DeadlineRecord, changes.set.filter((d) => !changes.clear.includes(d.key)).map((d) => ({ ...d })), ['key']);
     if (changes.clear.length) await em.delete(DeadlineRecord, { key: In(changes.clear) });
+  }
+
+  /** Set and dropped by group commit (a key both set and dropped ends up dropped); resolves once committed. */
+  async commit(changes: DeadlineChanges): Promise<void> {
+    await Promise.all([
+      ...changes.set.filter((d) => !changes.clear.includes(d.key)).map((d) => this.commits.put(DeadlineRecord, ['key'], { ...d })),
+      ...changes.clear.map((key) => this.commits.remove(DeadlineRecord, { key })),
+    ]);
   }
 
   /** Many at once (start-up): one statement per chunk. */

@@ -95,8 +95,7 @@ export class TaskBook {
       },
       this.p.clock.now(),
     );
-    await this.apply(step);
-    await this.dispatch(step.task.id, req.triggeredAt);
+    await this.dispatch(step.task.id, req.triggeredAt, step);
     return this.open.get(step.task.id) ?? (await this.p.repo.find(step.task.id));
   }
 
@@ -163,26 +162,31 @@ export class TaskBook {
 
   // ---- lifecycle ------------------------------------------------------------------------------
 
-  /** Sends the task to the best device, or leaves it `created` until one is available. */
-  private async dispatch(taskId: string, triggeredAt?: number): Promise<void> {
-    const task = this.open.get(taskId);
+  /**
+   * Sends the task to the best device, or leaves it `created` until one is available. A new task comes with its
+   * `creation` step, not stored yet: it is stored with the step that follows, so the command waits for one commit.
+   */
+  private async dispatch(taskId: string, triggeredAt?: number, creation?: lifecycle.Step): Promise<void> {
+    const task = creation?.task ?? this.open.get(taskId);
     if (!task || task.state !== 'created') return;
+    const unstored = creation ? [creation] : [];
+    const apply = (step: lifecycle.Step, at?: number) => this.apply(step, at, unstored.splice(0));
     const now = this.p.clock.now();
-    if (task.attempts >= this.branch.rules.maxAttempts) return this.apply(lifecycle.exhausted(task, now));
+    if (task.attempts >= this.branch.rules.maxAttempts) return apply(lifecycle.exhausted(task, now));
     const choice = this.choose(task);
     if (!choice) {
       if (task.decision?.rule !== 'waiting') {
-        await this.apply(lifecycle.waiting(task));
+        await apply(lifecycle.waiting(task));
         this.logger.debug(`task ${task.id} (${task.type}) waits: no capable device available`);
       }
       return;
     }
     for (const victim of choice.preempt) {
       const held = this.open.get(victim.id);
-      if (held) await this.apply(lifecycle.finished(held, 'cancelled', `pre-empted by ${task.type} task ${task.id}`, { cancelDevice: true, online: true }, now));
+      if (held) await apply(lifecycle.finished(held, 'cancelled', `pre-empted by ${task.type} task ${task.id}`, { cancelDevice: true, online: true }, now));
     }
     this.lastAssigned.set(choice.deviceId, now);
-    await this.apply(lifecycle.dispatched(task, choice.deviceId, choice.decision, this.branch.rules.ackTimeoutSec, now), triggeredAt);
+    await apply(lifecycle.dispatched(task, choice.deviceId, choice.decision, this.branch.rules.ackTimeoutSec, now), triggeredAt);
   }
 
   private choose(task: Pick<Task, 'type' | 'priority' | 'zone' | 'pinnedDeviceId' | 'triedDevices'> & { id?: string }) {
@@ -200,10 +204,15 @@ export class TaskBook {
     for (const task of waiting) await this.dispatch(task.id);
   }
 
-  /** Stores the step whole, then tells the dashboard, then carries out its effects in order. */
-  private async apply(step: lifecycle.Step, triggeredAt?: number): Promise<void> {
+  /** Stores the step whole (after `earlier` steps not stored yet, in one transaction), then for each: tells the dashboard and carries out its effects in order. */
+  private async apply(step: lifecycle.Step, triggeredAt?: number, earlier: lifecycle.Step[] = []): Promise<void> {
+    await this.p.repo.save([...earlier, step]);
+    for (const e of earlier) await this.carryOut(e);
+    await this.carryOut(step, triggeredAt);
+  }
+
+  private async carryOut(step: lifecycle.Step, triggeredAt?: number): Promise<void> {
     const { task } = step;
-    await this.p.repo.save(step);
     this.p.scheduler.applied(step.deadlines);
     if (OPEN_TASK_STATES.includes(task.state)) this.open.set(task.id, task);
     else this.open.delete(task.id);

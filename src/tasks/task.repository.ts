@@ -2,8 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { In } from 'typeorm';
 import { OPEN_TASK_STATES } from '../contracts/tasks.js';
 import type { Task, TaskTransition, TaskView } from '../contracts/views.js';
-import { byBranch, upsertAll } from '../persistence/batch.js';
+import { byBranch } from '../persistence/batch.js';
 import { TaskRecord, TaskTransitionRecord } from '../persistence/entities.js';
+import { GroupCommit } from '../persistence/group-commit.js';
 import { Store } from '../persistence/store.js';
 import { DeadlineRepository } from '../schedule/deadline.repository.js';
 import { Outbox } from '../uplink/outbox.js';
@@ -15,26 +16,36 @@ const asTransition = ({ taskId, fromState, toState, deviceId, cause, at }: TaskT
 
 /**
  * Tasks with their transitions. A lifecycle step is stored whole — transitions, task, its deadlines and, for a
- * task that failed, headquarters' `task-failed` event — in one transaction.
+ * task that failed, headquarters' `task-failed` event — in one transaction (with the steps stored with it).
  */
 @Injectable()
 export class TaskRepository {
   constructor(
     private readonly store: Store,
+    private readonly commits: GroupCommit,
     private readonly deadlines: DeadlineRepository,
     private readonly outbox: Outbox,
   ) {}
 
-  save(step: Step): Promise<void> {
-    return this.store.transaction(async (em) => {
-      if (step.transitions.length) await em.createQueryBuilder().insert().into(TaskTransitionRecord).values(step.transitions).updateEntity(false).execute();
-      await upsertAll(em, TaskRecord, [step.task as TaskRecord], ['id']);
-      await this.deadlines.apply(em, step.deadlines);
-      for (const e of step.effects) {
-        if (e.kind !== 'alert') continue;
-        await this.outbox.append(em, step.task.branchId, { kind: 'task-failed', taskId: step.task.id, type: step.task.type, deviceId: step.task.deviceId, reason: e.message });
-      }
-    });
+  /**
+   * Steps in order, by group commit: one transaction, with what other branches asked meanwhile (one statement per
+   * table for all of them). A new task's creation and its dispatch are one commit before the command.
+   */
+  async save(steps: Step[]): Promise<void> {
+    const tasks = new Map(steps.map((s) => [s.task.id, s.task as TaskRecord])); // each as its last step left it
+    const failed = steps.flatMap((s) => s.effects.flatMap((e) => (e.kind === 'alert' ? [{ task: s.task, reason: e.message }] : [])));
+    await Promise.all([
+      ...steps.flatMap((s) => s.transitions).map((t) => this.commits.insert(TaskTransitionRecord, t)),
+      ...[...tasks.values()].map((t) => this.commits.put(TaskRecord, ['id'], t)),
+      ...steps.map((s) => this.deadlines.commit(s.deadlines)),
+      ...(failed.length
+        ? [
+            this.commits.run(async (em) => {
+              for (const { task, reason } of failed) await this.outbox.append(em, task.branchId, { kind: 'task-failed', taskId: task.id, type: task.type, deviceId: task.deviceId, reason });
+            }),
+          ]
+        : []),
+    ]);
   }
 
   /** Each branch's open tasks, for start-up: one query for all of them. */
