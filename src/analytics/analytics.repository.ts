@@ -73,12 +73,12 @@ export class AnalyticsRepository {
    * By group commit, in one transaction with what other branches asked meanwhile: one statement per table and chunk
    * for all of them (upserts: buckets and levels are whole rows, the last asked wins).
    */
-  async save(branchId: string, c: AnalyticsChange): Promise<void> {
-    await Promise.all([
-      ...c.tracks.map((t) => this.commits.insert(TrackEventRecord, { branchId, ...t })),
-      ...c.buckets.map((b) => this.commits.put(AnalyticsBucketRecord, ['branchId', 'kind', 'key', 'at'], { branchId, ...b })),
-      ...c.levels.map((l) => this.commits.put(AnalyticsLevelRecord, ['branchId', 'kind', 'key'], { branchId, ...l })),
-    ]);
+  save(branchId: string, c: AnalyticsChange): Promise<void> {
+    return this.commits.together(() => {
+      for (const t of c.tracks) void this.commits.insert(TrackEventRecord, { branchId, ...t });
+      for (const b of c.buckets) void this.commits.put(AnalyticsBucketRecord, ['branchId', 'kind', 'key', 'at'], { branchId, ...b });
+      for (const l of c.levels) void this.commits.put(AnalyticsLevelRecord, ['branchId', 'kind', 'key'], { branchId, ...l });
+    });
   }
 
   /** Deletes raw tracks older than `before`; returns how many. */

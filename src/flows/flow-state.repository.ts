@@ -55,10 +55,10 @@ export class FlowStateRepository {
       this.held.push({ branchId, actor, flow, at, changes });
       return;
     }
-    await Promise.all([
-      flow ? this.commits.put(FlowStateRecord, ['branchId', 'actor'], { branchId, ...flow, updatedAt: at }) : this.commits.remove(FlowStateRecord, { branchId, actor }),
-      this.deadlines.commit(changes),
-    ]);
+    await this.commits.together(() => {
+      void (flow ? this.commits.put(FlowStateRecord, ['branchId', 'actor'], { branchId, ...flow, updatedAt: at }) : this.commits.remove(FlowStateRecord, { branchId, actor }));
+      this.deadlines.ask(changes);
+    });
   }
 
   /**

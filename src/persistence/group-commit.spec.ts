@@ -62,12 +62,22 @@ describe('GroupCommit', () => {
     expect(transactions).toBe(3);
   });
 
-  it('fails the whole batch when its work fails: nothing of it is stored', async () => {
-    const put = commits.put(FootfallHourRecord, ['branchId', 'hour'], { branchId: 'b1', hour: hour(7), inCount: 1, outCount: 0 });
-    const work = commits.run(() => Promise.reject(new Error('outbox full')));
-    await expect(work).rejects.toThrow('outbox full');
-    await expect(put).rejects.toThrow('outbox full');
-    expect(await rows()).toEqual([]);
+  it('stores a unit whole or not at all, and a failing unit fails only its own caller', async () => {
+    const put = (h: number) => commits.put(FootfallHourRecord, ['branchId', 'hour'], { branchId: 'b1', hour: hour(h), inCount: h, outCount: 0 });
+    const failing = commits.together(() => {
+      void put(7);
+      void commits.run(() => Promise.reject(new Error('outbox full')));
+    });
+    const badRow = commits.together(() => {
+      void put(8);
+      void commits.put(FootfallHourRecord, ['branchId', 'hour'], { branchId: 'b1', hour: hour(9), inCount: null } as never); // NOT NULL
+    });
+    const others = [put(1), commits.together(() => [put(2), put(3)])];
+    await expect(failing).rejects.toThrow('outbox full');
+    await expect(badRow).rejects.toThrow(/NOT NULL/);
+    await Promise.all(others);
+    expect(await rows()).toEqual([['01', 1], ['02', 2], ['03', 3]]);
+    expect(transactions).toBe(1 + 4); // the failed commit of all four units, then each unit alone
   });
 
   it('keeps order across commits: a put, a remove and a put again of one key end as the last one', async () => {

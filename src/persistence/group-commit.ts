@@ -12,29 +12,48 @@ interface Op {
   row: ObjectLiteral | null;
 }
 
-interface Batch {
+type Work = (em: EntityManager) => Promise<void>;
+
+/** What one caller asked together: stored whole or not at all. */
+interface Unit {
   ops: Map<string, Op>;
-  /** Run in the batch's transaction after its rows. */
-  works: ((em: EntityManager) => Promise<void>)[];
+  /** Run in the transaction after the rows. */
+  works: Work[];
   committed: Promise<void>;
   settle: (e?: unknown) => void;
 }
 
 /**
- * Rows of latest values — a device's state, a flow actor's snapshot and its deadlines, an hour's footfall, the
- * analytics' buckets — put or deleted by key, and rows appended (raw tracks), stored by group commit: whatever was asked while the previous commit ran goes in the
- * next one, as one transaction with a statement per table and shape, not one transaction per message
- * (design.md, the hot path). A key asked twice before its commit is written once, as last asked; commits run
- * one after another, so a later put of a key never lands before an earlier one. Each caller's promise
- * resolves once its rows are committed (or rejects with the commit's error).
+ * Rows of latest values — a device's state, a flow actor's snapshot and its deadlines, an hour's footfall, a task's
+ * step, the analytics' buckets — put or deleted by key, and rows appended (transitions, raw tracks), stored by group
+ * commit: whatever all callers asked while the previous commit ran goes in the next one, as one transaction with a
+ * statement per table and shape, not one transaction per message (design.md, the hot path). A key asked twice before
+ * its commit is written once, as last asked; commits run one after another, so a later put of a key never lands
+ * before an earlier one. What a caller asks inside `together` is one unit; each call outside it is a unit of its own.
+ * A unit's promise resolves once its rows are committed. When a commit fails, each of its units is tried again in a
+ * transaction of its own, so one caller's bad row is that caller's error only.
  */
 @Injectable()
 export class GroupCommit {
-  private next: Batch | undefined;
+  private next: Unit[] = [];
   private running: Promise<void> | undefined;
+  /** The unit `together` is filling. */
+  private filling: Unit | undefined;
   private appended = 0;
 
   constructor(private readonly store: Store) {}
+
+  /** Everything `ask` asks (synchronously) is one unit: committed whole, in one transaction, or not at all. */
+  together(ask: () => void): Promise<void> {
+    const unit = this.newUnit();
+    this.filling = unit;
+    try {
+      ask();
+    } finally {
+      this.filling = undefined;
+    }
+    return unit.committed;
+  }
 
   put<T extends ObjectLiteral>(entity: EntityTarget<T>, conflict: (keyof T & string)[], row: Partial<T>): Promise<void> {
     const key = Object.fromEntries(conflict.map((c) => [c, row[c]]));
@@ -50,11 +69,11 @@ export class GroupCommit {
     return this.add({ entity, conflict: [], key: { appended: ++this.appended }, row });
   }
 
-  /** Work that must commit with the rows asked beside it (an outbox event, numbered in the transaction). */
-  run(work: (em: EntityManager) => Promise<void>): Promise<void> {
-    const batch = this.batch();
-    batch.works.push(work);
-    return batch.committed;
+  /** Work that must commit with the rows of its unit (an outbox event, numbered in the transaction). */
+  run(work: Work): Promise<void> {
+    const unit = this.filling ?? this.newUnit();
+    unit.works.push(work);
+    return unit.committed;
   }
 
   /** Resolves once everything asked so far is committed or failed (shutdown, tests). */
@@ -63,43 +82,54 @@ export class GroupCommit {
   }
 
   private add(op: Op): Promise<void> {
-    const batch = this.batch();
-    batch.ops.set(`${this.store.entityName(op.entity)}\u0000${JSON.stringify(op.key)}`, op);
-    return batch.committed;
+    const unit = this.filling ?? this.newUnit();
+    unit.ops.set(`${this.store.entityName(op.entity)}\u0000${JSON.stringify(op.key)}`, op);
+    return unit.committed;
   }
 
-  /** The batch that takes what is asked now. */
-  private batch(): Batch {
-    const batch = (this.next ??= this.newBatch());
-    if (!this.running) this.running = this.commitNext();
-    return batch;
-  }
-
-  private newBatch(): Batch {
+  /** A unit queued for the next commit. */
+  private newUnit(): Unit {
     let settle!: (e?: unknown) => void;
     const committed = new Promise<void>((resolve, reject) => (settle = (e) => (e === undefined ? resolve() : reject(e))));
     committed.catch(() => undefined); // each caller sees the error through its own await
-    return { ops: new Map(), works: [], committed, settle };
+    const unit = { ops: new Map(), works: [], committed, settle };
+    this.next.push(unit);
+    this.running ??= this.commitNext();
+    return unit;
   }
 
-  /** Commits batch after batch while there is one; what is asked meanwhile waits for the next. */
+  /** Commits what is queued, commit after commit, while there is some; what is asked meanwhile waits for the next. */
   private async commitNext(): Promise<void> {
-    // Let the turns already queued on this tick join the batch.
+    // Let the turns already queued on this tick join the commit.
     await new Promise((resolve) => setImmediate(resolve));
-    while (this.next) {
-      const batch = this.next;
-      this.next = undefined;
+    while (this.next.length) {
+      const units = this.next.splice(0);
       try {
-        await this.store.transaction(async (em) => {
-          await this.write(em, [...batch.ops.values()]);
-          for (const work of batch.works) await work(em);
-        });
-        batch.settle();
+        await this.store.transaction((em) => this.writeUnits(em, units));
+        for (const u of units) u.settle();
       } catch (e) {
-        batch.settle(e);
+        if (units.length === 1) units[0].settle(e);
+        else for (const u of units) await this.commitAlone(u);
       }
     }
     this.running = undefined;
+  }
+
+  private async commitAlone(unit: Unit): Promise<void> {
+    try {
+      await this.store.transaction((em) => this.writeUnits(em, [unit]));
+      unit.settle();
+    } catch (e) {
+      unit.settle(e);
+    }
+  }
+
+  /** The units' rows merged (a key asked by several units: as the last one asked it), then their work, in order. */
+  private async writeUnits(em: EntityManager, units: Unit[]): Promise<void> {
+    const ops = new Map<string, Op>();
+    for (const u of units) for (const [id, op] of u.ops) ops.set(id, op);
+    await this.write(em, [...ops.values()]);
+    for (const u of units) for (const work of u.works) await work(em);
   }
 
   private async write(em: EntityManager, ops: Op[]): Promise<void> {

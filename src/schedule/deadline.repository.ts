@@ -8,7 +8,7 @@ import type { Deadline, DeadlineChanges } from './deadline.js';
 
 /**
  * Durable deadlines. Writes take the caller's transaction, or go by group commit beside the rows of the state they
- * belong to (asked in the same tick: one transaction), so a deadline is stored with its state.
+ * belong to (in the caller's unit, `GroupCommit.together`), so a deadline is stored with its state.
  */
 @Injectable()
 export class DeadlineRepository {
@@ -42,12 +42,10 @@ export class DeadlineRepository {
     if (changes.clear.length) await em.delete(DeadlineRecord, { key: In(changes.clear) });
   }
 
-  /** Set and dropped by group commit (a key both set and dropped ends up dropped); resolves once committed. */
-  async commit(changes: DeadlineChanges): Promise<void> {
-    await Promise.all([
-      ...changes.set.filter((d) => !changes.clear.includes(d.key)).map((d) => this.commits.put(DeadlineRecord, ['key'], { ...d })),
-      ...changes.clear.map((key) => this.commits.remove(DeadlineRecord, { key })),
-    ]);
+  /** Asks the group commit to set and drop them, in the caller's unit (`GroupCommit.together`); a key both set and dropped ends up dropped. */
+  ask(changes: DeadlineChanges): void {
+    for (const d of changes.set) if (!changes.clear.includes(d.key)) void this.commits.put(DeadlineRecord, ['key'], { ...d });
+    for (const key of changes.clear) void this.commits.remove(DeadlineRecord, { key });
   }
 
   /** Many at once (start-up): one statement per chunk. */

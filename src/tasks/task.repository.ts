@@ -31,21 +31,18 @@ export class TaskRepository {
    * Steps in order, by group commit: one transaction, with what other branches asked meanwhile (one statement per
    * table for all of them). A new task's creation and its dispatch are one commit before the command.
    */
-  async save(steps: Step[]): Promise<void> {
+  save(steps: Step[]): Promise<void> {
     const tasks = new Map(steps.map((s) => [s.task.id, s.task as TaskRecord])); // each as its last step left it
     const failed = steps.flatMap((s) => s.effects.flatMap((e) => (e.kind === 'alert' ? [{ task: s.task, reason: e.message }] : [])));
-    await Promise.all([
-      ...steps.flatMap((s) => s.transitions).map((t) => this.commits.insert(TaskTransitionRecord, t)),
-      ...[...tasks.values()].map((t) => this.commits.put(TaskRecord, ['id'], t)),
-      ...steps.map((s) => this.deadlines.commit(s.deadlines)),
-      ...(failed.length
-        ? [
-            this.commits.run(async (em) => {
-              for (const { task, reason } of failed) await this.outbox.append(em, task.branchId, { kind: 'task-failed', taskId: task.id, type: task.type, deviceId: task.deviceId, reason });
-            }),
-          ]
-        : []),
-    ]);
+    return this.commits.together(() => {
+      for (const t of steps.flatMap((s) => s.transitions)) void this.commits.insert(TaskTransitionRecord, t);
+      for (const t of tasks.values()) void this.commits.put(TaskRecord, ['id'], t);
+      for (const s of steps) this.deadlines.ask(s.deadlines);
+      if (!failed.length) return;
+      void this.commits.run(async (em) => {
+        for (const { task, reason } of failed) await this.outbox.append(em, task.branchId, { kind: 'task-failed', taskId: task.id, type: task.type, deviceId: task.deviceId, reason });
+      });
+    });
   }
 
   /** Each branch's open tasks, for start-up: one query for all of them. */
