@@ -113,9 +113,13 @@ describe('appointments from headquarters', () => {
     expect(((await hub.api('GET', '/api/branches/br-1/appointments')).body as { ref: string }[]).filter((a) => a.ref.startsWith('APT-6'))).toHaveLength(1);
   });
 
-  it('keeps an appointment and its deadlines across a hub restart', async () => {
+  it('keeps an appointment and its deadlines across a hub restart, and knows whose ticket an arrived customer holds', async () => {
     const id = await hq.bookAppointment('br-1', { ref: 'APT-7', service: 'card', at: inMin(4) });
+    const arrived = await hq.bookAppointment('br-1', { ref: 'APT-9', service: 'card', at: inMin(20) });
     await reaches(id, 'accepted');
+    await reaches(arrived, 'accepted');
+    await fleet.queues.get('qms-1')!.publish('queue', { event: 'issued', ticket: 'A908', service: 'card', appointment: 'APT-9' });
+    await reaches(arrived, 'arrived');
     await fleet.disconnect();
     // The restarted hub's clock goes on from where this one is (a scaled clock starts at HUB_CLOCK_START).
     const now = new Date(hub.running.clock.now()).toISOString();
@@ -123,6 +127,8 @@ describe('appointments from headquarters', () => {
     hub = await startTestHub(config(broker.url, now), hub.dataDir);
     fleet = await fleetOn(hub);
     await reaches(id, 'due', 8000);
+    await fleet.queues.get('qms-1')!.publish('queue', { event: 'served', ticket: 'A908', service: 'card', counter: '1' });
+    await reaches(arrived, 'served');
     expect(hq.seqReport('br-1')).toMatchObject({ gaps: [], outOfOrder: [] });
   });
 });

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { IsNull, MoreThanOrEqual } from 'typeorm';
+import { In, IsNull, MoreThanOrEqual } from 'typeorm';
 import type { AlertView } from '../contracts/views.js';
 import { AlertRecord } from '../persistence/entities.js';
+import { byBranch } from '../persistence/batch.js';
+import { GroupCommit } from '../persistence/group-commit.js';
 import { Store } from '../persistence/store.js';
 import type { Deadline } from '../schedule/deadline.js';
 import { DeadlineRepository } from '../schedule/deadline.repository.js';
@@ -11,22 +13,25 @@ import { ALERT_LEVELS, type AlertLevel } from './alert-types.js';
 /**
  * Alerts. Changes are targeted updates guarded by the row's current state, so a manager's acknowledgement
  * and a condition clearing at the same moment never overwrite each other. Raising and closing one stores
- * headquarters' event in the same transaction (the uplink's outbox).
+ * headquarters' event in the same transaction (the uplink's outbox); both go by group commit, in the order asked.
  */
 @Injectable()
 export class AlertRepository {
   constructor(
     private readonly store: Store,
+    private readonly commits: GroupCommit,
     private readonly deadlines: DeadlineRepository,
     private readonly outbox: Outbox,
   ) {}
 
   /**
-   * Inserts the alert unless its condition already has an open one (the unique index decides), and with it, in
-   * the same transaction, its escalation deadline. Returns the open alert and whether it is new.
+   * Inserts the alert unless its condition already has an open one (the unique index decides), and with it its
+   * escalation deadline and headquarters' event, by group commit: in order after what was asked before, not waiting
+   * for a transaction of its own. Resolves once committed, with the open alert and whether it is this one.
    */
-  raiseOnce(alert: AlertView, escalation: Deadline | null): Promise<{ alert: AlertView; raised: boolean }> {
-    return this.store.transaction(async (em) => {
+  async raiseOnce(alert: AlertView, escalation: Deadline | null): Promise<{ alert: AlertView; raised: boolean }> {
+    let result!: { alert: AlertView; raised: boolean };
+    await this.commits.run(async (em) => {
       await em.createQueryBuilder().insert().into(AlertRecord).values(alert as never).orIgnore().execute();
       const open = (await em.findOneBy(AlertRecord, { branchId: alert.branchId, type: alert.type, subject: alert.subject, open: true })) ?? alert;
       const raised = open.id === alert.id;
@@ -35,20 +40,30 @@ export class AlertRepository {
         const { id, type, subject, level, message } = alert;
         await this.outbox.append(em, alert.branchId, { kind: 'alert-raised', alertId: id, type, subject, level, message });
       }
-      return { alert: open, raised };
+      result = { alert: open, raised };
     });
+    return result;
   }
 
-  /** Closes the open alert of a condition; null when there was none. */
-  async clear(branchId: string, type: string, subject: string, at: string): Promise<AlertView | null> {
-    const open = await this.store.manager.findOneBy(AlertRecord, { branchId, type, subject, open: true });
-    if (!open) return null;
-    const done = await this.store.transaction(async (em) => {
-      const r = await em.update(AlertRecord, { id: open.id, open: true }, { open: false, clearedAt: at });
-      if (r.affected) await this.outbox.append(em, branchId, { kind: 'alert-cleared', alertId: open.id, type, subject });
-      return r;
+  /**
+   * Closes alert `id` if it is still open, and drops its escalation deadline, by group commit like `raiseOnce` (so
+   * after the raise it clears); the closed alert once committed, null when it was not open.
+   */
+  async clear(id: string, escalation: string, at: string): Promise<AlertView | null> {
+    let closed: AlertRecord | null = null;
+    await this.commits.run(async (em) => {
+      const r = await em.update(AlertRecord, { id, open: true }, { open: false, clearedAt: at });
+      closed = r.affected ? await em.findOneByOrFail(AlertRecord, { id }) : null;
+      if (!closed) return;
+      await this.deadlines.remove(em, escalation);
+      await this.outbox.append(em, closed.branchId, { kind: 'alert-cleared', alertId: id, type: closed.type, subject: closed.subject });
     });
-    return done.affected ? this.get(open.id) : null;
+    return closed;
+  }
+
+  /** The open ones of these branches (what their owners take over), by branch. */
+  openByBranch(ids: string[]): Promise<Map<string, AlertView[]>> {
+    return byBranch(ids, (part) => this.store.manager.findBy(AlertRecord, { branchId: In(part), open: true }));
   }
 
   /** Records who acknowledged it (once); `close` also ends an alert that has no condition to end. */

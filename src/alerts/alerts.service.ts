@@ -14,16 +14,30 @@ import { ALERT_LEVELS, EVENT_ALERTS, RAISED_AT, type AlertLevel, type AlertType 
 
 const escalateKey = (alertId: string) => `alert:${alertId}:escalate`;
 
+/** An alert open in memory: its id, and the raise as it is stored (the open alert of its condition, once committed). */
+interface Open {
+  id: string;
+  stored: Promise<AlertView>;
+}
+
+const conditionOf = (type: string, subject: string) => `${type}\u0000${subject}`;
+
 /**
  * Alerts as first-class records: raised once per open condition (flows ask through `alertRaise` /
  * `alertClear` events), cleared when the condition ends, acknowledged by a manager (REST or socket), and
  * escalated — one level up, with a new `alert` event — each `alertEscalateMin` nobody acknowledges them,
  * on a durable deadline.
+ *
+ * Whether a condition has an open alert is decided in memory, from what the branch's owner took over, so the
+ * turn that raises or clears one does not wait for the database (design.md, the hot path): the row goes by group
+ * commit, and the dashboard, headquarters and the escalation timer hear of it once it is committed.
  */
 @Injectable()
 export class AlertsService {
   private readonly logger = new Logger('Alerts');
   private readonly escalateMs: Map<string, number>;
+  /** Open alerts by branch and condition (type + subject). */
+  private readonly open = new Map<string, Map<string, Open>>();
 
   constructor(
     @Inject(CLOCK) private readonly clock: Clock,
@@ -34,21 +48,35 @@ export class AlertsService {
     private readonly scheduler: Scheduler,
   ) {
     this.escalateMs = new Map(config.branches.map((b) => [b.id, b.rules.alertEscalateMin * 60_000]));
-    events.on('alertRaise', (e) => this.raise(e).then(() => undefined));
-    events.on('alertClear', (e) => this.clear(e.branchId, e.type, e.subject));
+    // Not awaited: the turn goes on while the row is stored (a failure is logged where it happens).
+    events.on('alertRaise', (e) => void this.raise(e).catch(() => undefined));
+    events.on('alertClear', (e) => void this.clear(e.branchId, e.type, e.subject).catch(() => undefined));
   }
 
-  /** Raises an alert unless the same condition (type + subject) already has an open one. */
-  async raise(e: HubEventMap['alertRaise']): Promise<AlertView> {
+  /** A branch's owner takes over its open alerts, as stored. */
+  takeOver(branchId: string, open: AlertView[]): void {
+    this.open.set(branchId, new Map(open.map((a) => [conditionOf(a.type, a.subject), { id: a.id, stored: Promise.resolve(a) }])));
+  }
+
+  /**
+   * Raises an alert unless the same condition (type + subject) already has an open one; decided at once, in memory.
+   * Resolves with the open alert once it is stored.
+   */
+  raise(e: HubEventMap['alertRaise']): Promise<AlertView> {
+    const subject = e.subject.slice(0, 128);
+    const condition = conditionOf(e.type, subject);
+    const open = this.openIn(e.branchId);
+    const known = open.get(condition);
+    if (known) return known.stored;
     const now = this.clock.now();
     const id = randomUUID();
     const level = RAISED_AT[e.type];
     const escalation = this.escalation(id, e.branchId, level, now);
-    const { alert, raised } = await this.repo.raiseOnce({
+    const alert: AlertView = {
       id,
       branchId: e.branchId,
       type: e.type,
-      subject: e.subject.slice(0, 128),
+      subject,
       message: e.message.slice(0, 500), // the column's size: a device's long `reason` must not lose the alert
       data: e.data,
       level,
@@ -58,29 +86,61 @@ export class AlertsService {
       clearedAt: null,
       ackedAt: null,
       ackedBy: null,
-    }, escalation);
-    if (raised) {
-      if (escalation) this.scheduler.applied({ set: [escalation], clear: [] });
-      this.metrics.alertsRaised.inc({ type: e.type });
-      this.logger.log(`${alert.branchId}: ${alert.level} ${alert.type} raised: ${alert.message}`);
-      await this.changed(alert);
-    }
-    return alert;
+    };
+    const mine = () => open.get(condition)?.id === id;
+    const stored = this.repo.raiseOnce(alert, escalation).then(
+      async ({ alert: stored, raised }) => {
+        if (!raised) {
+          // The database had one open that memory did not know of: that one stands for the condition.
+          if (mine()) open.set(condition, { id: stored.id, stored: Promise.resolve(stored) });
+          return stored;
+        }
+        if (escalation) this.scheduler.applied({ set: [escalation], clear: [] });
+        this.metrics.alertsRaised.inc({ type: e.type });
+        this.logger.log(`${stored.branchId}: ${stored.level} ${stored.type} raised: ${stored.message}`);
+        await this.changed(stored);
+        return stored;
+      },
+      (err: Error) => {
+        if (mine()) open.delete(condition);
+        this.logger.error(`${e.branchId}: ${e.type} ${subject} could not be raised: ${err.message}`);
+        throw err;
+      },
+    );
+    open.set(condition, { id, stored });
+    return stored;
   }
 
+  /** Closes the open alert of a condition, if there is one; decided at once, resolves once stored. */
   async clear(branchId: string, type: AlertType, subject: string): Promise<void> {
-    const cleared = await this.repo.clear(branchId, type, subject, isoOf(this.clock));
-    if (!cleared) return;
-    await this.scheduler.cancel(escalateKey(cleared.id));
-    this.logger.log(`${branchId}: ${type} ${subject} cleared`);
-    await this.changed(cleared);
+    const open = this.openIn(branchId);
+    const condition = conditionOf(type, subject.slice(0, 128));
+    const known = open.get(condition);
+    if (!known) return;
+    open.delete(condition);
+    try {
+      const cleared = await this.repo.clear(known.id, escalateKey(known.id), isoOf(this.clock));
+      if (!cleared) return; // acknowledged closed meanwhile, or its raise failed
+      this.scheduler.applied({ set: [], clear: [escalateKey(known.id)] });
+      this.logger.log(`${branchId}: ${type} ${subject} cleared`);
+      await this.changed(cleared);
+    } catch (e) {
+      this.logger.error(`${branchId}: ${type} ${subject} could not be cleared: ${(e as Error).message}`);
+      if (!open.has(condition)) open.set(condition, known); // still open in the database
+      throw e;
+    }
   }
 
   async acknowledge(id: string, by: string): Promise<AlertView> {
     const found = await this.repo.get(id);
     if (!found) throw new Rejection('not-found', `no alert ${id}`);
     if (found.ackedAt) return found;
-    const acked = (await this.repo.acknowledge(id, by, isoOf(this.clock), (EVENT_ALERTS as readonly string[]).includes(found.type)))!;
+    const close = (EVENT_ALERTS as readonly string[]).includes(found.type);
+    // Closed by the manager: a new raise of its condition is a new alert.
+    const open = this.openIn(found.branchId);
+    const condition = conditionOf(found.type, found.subject);
+    if (close && open.get(condition)?.id === id) open.delete(condition);
+    const acked = (await this.repo.acknowledge(id, by, isoOf(this.clock), close))!;
     await this.scheduler.cancel(escalateKey(id));
     this.logger.log(`${acked.branchId}: ${acked.type} ${acked.subject} acknowledged by ${by}`);
     await this.changed(acked);
@@ -105,6 +165,12 @@ export class AlertsService {
   /** Open ones only, or (no state) open and closed ones of the last 24 h on the hub's clock; newest first. */
   list(branchId: string, state?: 'open' | 'closed'): Promise<AlertView[]> {
     return this.repo.list(branchId, state, new Date(this.clock.now() - 24 * 3600_000).toISOString());
+  }
+
+  private openIn(branchId: string): Map<string, Open> {
+    let open = this.open.get(branchId);
+    if (!open) this.open.set(branchId, (open = new Map()));
+    return open;
   }
 
   /** The next escalation of an alert now at `level`, or null at the top. */

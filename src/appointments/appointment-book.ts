@@ -7,7 +7,7 @@ import type { HubEventMap, HubEvents } from '../hub-events.js';
 import type { Deadline, DeadlineChanges } from '../schedule/deadline.js';
 import type { Scheduler } from '../schedule/scheduler.service.js';
 import type { CreateTask } from '../tasks/task-book.js';
-import type { AppointmentRepository } from './appointment.repository.js';
+import { LIVE_STATES, type AppointmentRepository } from './appointment.repository.js';
 
 export interface AppointmentPorts {
   clock: Clock;
@@ -27,13 +27,25 @@ const none: DeadlineChanges = { set: [], clear: [] };
  * guide the customer to the service's zone; its ticket served makes it `served`; no ticket by
  * `appointmentGraceMin` after its time makes it `missed`. Every status is stored with its deadlines and
  * headquarters' event in one transaction. Called only by the branch's owner, one event at a time.
+ *
+ * The live ones (booked, due, arrived) are kept in memory, taken over from the database, so a ticket event looks
+ * its appointment up without a query (every `served` asks: it is on the hot path of the queue system).
  */
 export class AppointmentBook {
+  /** Live appointments by ref. */
+  private readonly live = new Map<string, AppointmentView>();
+
   constructor(
     private readonly branch: BranchConfig,
     private readonly p: AppointmentPorts,
     private readonly createTask: (req: CreateTask) => Promise<Task | null>,
   ) {}
+
+  /** The live appointments as stored, oldest change first. */
+  load(live: AppointmentView[]): void {
+    this.live.clear();
+    for (const a of live) this.live.set(a.ref, a);
+  }
 
   async request(payload: Buffer): Promise<void> {
     let json: Record<string, unknown>;
@@ -58,7 +70,7 @@ export class AppointmentBook {
         ? `unknown service "${r.service}"`
         : Date.parse(r.at) <= now
           ? `its time ${r.at} has passed`
-          : (await this.p.appointments.byRef(this.branch.id, r.ref))
+          : this.live.has(r.ref)
             ? `ref ${r.ref} is already booked`
             : null;
     const iso = new Date(now).toISOString();
@@ -107,16 +119,23 @@ export class AppointmentBook {
   /** A ticket event: issued with an appointment's ref (arrived); its ticket served (served) or abandoned (missed). */
   async queue(e: HubEventMap['queue']): Promise<void> {
     if (e.event === 'issued' && e.appointment) {
-      const a = await this.p.appointments.byRef(this.branch.id, e.appointment);
+      const a = this.live.get(e.appointment);
       if (!a || a.state === 'arrived') return;
       await this.store({ ...this.next(a, 'arrived'), ticket: e.ticket }, { set: [], clear: [key(a, 'due'), key(a, 'missed')] });
       await this.p.events.emit('alertClear', { branchId: a.branchId, type: 'appointment-due', subject: a.ref });
       const service = this.branch.services.find((s) => s.id === a.service)!;
       await this.createTask({ type: 'guide', params: { toZone: serviceZone(service), service: a.service, ticket: e.ticket }, origin: 'flow:appointment' });
     } else if (e.event === 'served' || e.event === 'abandoned') {
-      const a = await this.p.appointments.byTicket(this.branch.id, e.service, e.ticket);
+      const a = this.byTicket(e.service, e.ticket);
       if (a) await this.store({ ...this.next(a, e.event === 'served' ? 'served' : 'missed'), reason: e.event === 'abandoned' ? 'the customer left the line' : null }, none);
     }
+  }
+
+  /** The arrived one holding this ticket of this service; the latest, should a number come round again. */
+  private byTicket(service: string, ticket: string): AppointmentView | undefined {
+    let found: AppointmentView | undefined;
+    for (const a of this.live.values()) if (a.state === 'arrived' && a.service === service && a.ticket === ticket && (!found || a.updatedAt >= found.updatedAt)) found = a;
+    return found;
   }
 
   private next(a: AppointmentView, state: AppointmentState): AppointmentView {
@@ -129,6 +148,8 @@ export class AppointmentBook {
 
   private async store(a: AppointmentView, deadlines: DeadlineChanges): Promise<void> {
     await this.p.appointments.save(a, deadlines);
+    if (LIVE_STATES.includes(a.state)) this.live.set(a.ref, a);
+    else if (this.live.get(a.ref)?.requestId === a.requestId) this.live.delete(a.ref);
     this.p.scheduler.applied(deadlines);
     await this.p.events.emit('appointmentChanged', { branchId: a.branchId, appointment: a });
   }

@@ -1,12 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { In, MoreThanOrEqual } from 'typeorm';
-import type { AppointmentView } from '../contracts/views.js';
+import type { AppointmentState, AppointmentView } from '../contracts/views.js';
 import { AppointmentRecord } from '../persistence/entities.js';
-import { upsertAll } from '../persistence/batch.js';
+import { byBranch, upsertAll } from '../persistence/batch.js';
 import { Store } from '../persistence/store.js';
 import type { DeadlineChanges } from '../schedule/deadline.js';
 import { DeadlineRepository } from '../schedule/deadline.repository.js';
 import { Outbox } from '../uplink/outbox.js';
+
+/** Appointments still expected or being served: a ticket or a ref may name one of them. */
+export const LIVE_STATES: AppointmentState[] = ['accepted', 'due', 'arrived'];
 
 /** Appointments. Each change is stored with its deadlines and headquarters' `request-status` event, in one transaction. */
 @Injectable()
@@ -21,20 +24,15 @@ export class AppointmentRepository {
     return this.store.manager.findOneBy(AppointmentRecord, { branchId, requestId }) as Promise<AppointmentView | null>;
   }
 
-  /** The live one with this ref (booked, due or arrived), if any. */
-  byRef(branchId: string, ref: string): Promise<AppointmentView | null> {
-    return this.store.manager.findOneBy(AppointmentRecord, { branchId, ref, state: In(['accepted', 'due', 'arrived']) }) as Promise<AppointmentView | null>;
-  }
-
-  /** The arrived one holding this ticket of this service; the latest, should a number come round again. */
-  byTicket(branchId: string, service: string, ticket: string): Promise<AppointmentView | null> {
-    return this.store.manager.findOne(AppointmentRecord, { where: { branchId, service, ticket, state: 'arrived' }, order: { updatedAt: 'DESC' } }) as Promise<AppointmentView | null>;
+  /** The live ones (booked, due or arrived) of these branches, what their owners take over; by branch. */
+  liveByBranch(ids: string[]): Promise<Map<string, AppointmentView[]>> {
+    return byBranch(ids, (part) => this.store.manager.find(AppointmentRecord, { where: { branchId: In(part), state: In(LIVE_STATES) }, order: { updatedAt: 'ASC' } }) as Promise<AppointmentView[]>);
   }
 
   /** Those expected from `since` on, and every one still live; by time. */
   list(branchId: string, since: string): Promise<AppointmentView[]> {
     return this.store.manager.find(AppointmentRecord, {
-      where: [{ branchId, at: MoreThanOrEqual(since) }, { branchId, state: In(['accepted', 'due', 'arrived']) }],
+      where: [{ branchId, at: MoreThanOrEqual(since) }, { branchId, state: In(LIVE_STATES) }],
       order: { at: 'ASC' },
       take: 500,
     }) as Promise<AppointmentView[]>;

@@ -100,6 +100,8 @@ export class BranchRuntime {
    * who is expected back; then starts the greeting. What it writes besides tasks goes into `writes`, stored for all branches together.
    */
   async load(stored: StoredBranch, writes: TakeOverWrites): Promise<void> {
+    this.p.alerts.takeOver(this.branch.id, stored.openAlerts);
+    this.appointments.load(stored.appointments);
     this.analytics.load(stored.levels, stored.tracks);
     this.model.restore(stored.queues, stored.posts, stored.footfall, this.analytics.occupancy());
     const retention = this.analytics.retentionPlan(writes.now);

@@ -12,6 +12,7 @@ import { Scheduler } from '../schedule/scheduler.service.js';
 import { QueueRepository } from '../signals/queue.repository.js';
 import { SiteRepository } from '../signals/site.repository.js';
 import { FlowStateRepository } from '../flows/flow-state.repository.js';
+import { AlertRepository } from '../alerts/alert.repository.js';
 import { AlertsService } from '../alerts/alerts.service.js';
 import { AnalyticsRepository } from '../analytics/analytics.repository.js';
 import { AppointmentRepository } from '../appointments/appointment.repository.js';
@@ -51,12 +52,13 @@ export class Branches implements OnApplicationBootstrap, BeforeApplicationShutdo
     site: SiteRepository,
     flowStates: FlowStateRepository,
     alerts: AlertsService,
+    alertRecords: AlertRepository,
     analytics: AnalyticsRepository,
     appointments: AppointmentRepository,
     private readonly commits: GroupCommit,
   ) {
     const ports: RuntimePorts = { clock, devices, events, broker, scheduler, deadlines, queues, site, flowStates, alerts, analytics, appointments, repo, commands, metrics };
-    this.takeOver = { clock, store, queues, site, analytics, repo, flowStates, deadlines };
+    this.takeOver = { clock, store, queues, site, analytics, repo, flowStates, deadlines, alerts: alertRecords, appointments };
     for (const branch of config.branches) this.runtimes.set(branch.id, new BranchRuntime(branch, ports));
     for (const name of BRANCH_SIGNALS) events.on(name, (e) => this.runtimes.get(e.branchId)?.signal(name, e));
     // A flow's deadline armed while loading waits for its actor's held save to be stored (its owner reads it).

@@ -1,7 +1,9 @@
+import type { AlertRepository } from '../alerts/alert.repository.js';
+import type { AppointmentRepository } from '../appointments/appointment.repository.js';
 import type { AnalyticsRepository, Level, TrackRow } from '../analytics/analytics.repository.js';
 import { TRACK_MEMORY_MS } from '../analytics/branch-analytics.js';
 import type { Clock } from '../clock/clock.js';
-import type { FootfallHour, PostView, Task } from '../contracts/views.js';
+import type { AlertView, AppointmentView, FootfallHour, PostView, Task } from '../contracts/views.js';
 import { deviceReturnKey } from '../flows/device-health.flow.js';
 import type { FlowStateRepository, StoredFlow } from '../flows/flow-state.repository.js';
 import type { Store } from '../persistence/store.js';
@@ -26,6 +28,9 @@ export interface StoredBranch {
   flows: StoredFlow[];
   /** Who an earlier start still expects back. */
   deviceReturn: Deadline | null;
+  openAlerts: AlertView[];
+  /** Booked, due or arrived. */
+  appointments: AppointmentView[];
 }
 
 export interface TakeOverPorts {
@@ -37,6 +42,8 @@ export interface TakeOverPorts {
   repo: TaskRepository;
   flowStates: FlowStateRepository;
   deadlines: DeadlineRepository;
+  alerts: AlertRepository;
+  appointments: AppointmentRepository;
 }
 
 /**
@@ -45,7 +52,7 @@ export interface TakeOverPorts {
  */
 export async function readBranches(ids: string[], p: TakeOverPorts): Promise<(id: string) => StoredBranch> {
   const ago = (ms: number) => new Date(p.clock.now() - ms).toISOString();
-  const [queues, posts, footfall, levels, tracks, openTasks, lastDispatched, flows, returns] = await Promise.all([
+  const [queues, posts, footfall, levels, tracks, openTasks, lastDispatched, flows, returns, openAlerts, appointments] = await Promise.all([
     p.queues.loadByBranch(ids),
     p.site.postsByBranch(ids),
     p.site.footfallByBranch(ids, ago(FOOTFALL_HOURS * 3600_000)),
@@ -55,6 +62,8 @@ export async function readBranches(ids: string[], p: TakeOverPorts): Promise<(id
     p.repo.lastDispatchedByBranch(ids),
     p.flowStates.byBranch(ids),
     p.deadlines.findMany(ids.map(deviceReturnKey)),
+    p.alerts.openByBranch(ids),
+    p.appointments.liveByBranch(ids),
   ]);
   const deviceReturn = new Map(returns.map((d) => [d.branchId, d]));
   return (id) => ({
@@ -67,6 +76,8 @@ export async function readBranches(ids: string[], p: TakeOverPorts): Promise<(id
     lastDispatched: lastDispatched.get(id)!,
     flows: flows.get(id) ?? [],
     deviceReturn: deviceReturn.get(id) ?? null,
+    openAlerts: openAlerts.get(id) ?? [],
+    appointments: appointments.get(id) ?? [],
   });
 }
 
