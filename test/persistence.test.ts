@@ -35,7 +35,7 @@ async function registryRoundTrip(hub: TestHub): Promise<void> {
   // (robot-1 as if the hub had died while it was connected), leaves it.
   const devices = hub.running.app.get(DevicesService);
   await devices.oweCancel('robot-1', 'task-x');
-  await hub.running.app.get(DeviceRepository).save({ ...devices.get('robot-1')!, online: true });
+  await hub.running.app.get(DeviceRepository).save({ ...devices.get('robot-1')!, online: true }, true);
 
   const again = await hub.restart();
   try {

@@ -70,11 +70,11 @@ export class AnalyticsRepository {
   }
 
   /**
-   * By group commit, in one transaction with what other branches asked meanwhile: one statement per table and chunk
+   * By group commit (`later`: nothing waits for them), in one transaction with what other branches asked meanwhile: one statement per table and chunk
    * for all of them (upserts: buckets and levels are whole rows, the last asked wins).
    */
   save(branchId: string, c: AnalyticsChange): Promise<void> {
-    return this.commits.together(() => {
+    return this.commits.later(() => {
       for (const t of c.tracks) void this.commits.insert(TrackEventRecord, { branchId, ...t });
       for (const b of c.buckets) void this.commits.put(AnalyticsBucketRecord, ['branchId', 'kind', 'key', 'at'], { branchId, ...b });
       for (const l of c.levels) void this.commits.put(AnalyticsLevelRecord, ['branchId', 'kind', 'key'], { branchId, ...l });

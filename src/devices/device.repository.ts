@@ -26,9 +26,10 @@ export class DeviceRepository {
     return this.store.manager.find(DeviceRecord);
   }
 
-  /** The device's row as it is now, group-committed: a later save of the same device never lands before it. */
-  save(d: DeviceView): Promise<unknown> {
-    return this.commits.put(DeviceRecord, ['id'], rowOf(d));
+  /** The device's row as it is now, group-committed (`later` unless someone waits for it): a later save of the same device never lands before it. */
+  save(d: DeviceView, waitedFor: boolean): Promise<unknown> {
+    const put = () => void this.commits.put(DeviceRecord, ['id'], rowOf(d));
+    return waitedFor ? this.commits.together(put) : this.commits.later(put);
   }
 
   /** Many at once (start-up): one transaction, one statement per chunk; owed cancels stay as stored. */

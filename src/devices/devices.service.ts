@@ -76,7 +76,8 @@ export class DevicesService {
     d.online = e.online;
     d.since = e.since.toISOString();
     if (e.online) d.lastSeen = d.since;
-    await this.changed(d);
+    // Waited for: the retained presence goes out once the registry has stored it (a restart knows who was online).
+    await this.changed(d, true);
   }
 
   async state(e: HubEventMap['deviceState']): Promise<void> {
@@ -86,7 +87,7 @@ export class DevicesService {
     if (e.zone !== undefined) d.zone = e.zone;
     if (e.battery !== undefined) d.battery = e.battery;
     d.lastSeen = e.at.toISOString();
-    await this.changed(d);
+    await this.changed(d, false);
   }
 
   /** A task was moved away from the device while it was offline: it is told to cancel it when it is back. */
@@ -108,8 +109,8 @@ export class DevicesService {
    * The view is changed in memory before the first await, so the rest of the caller's turn sees it whether or not
    * it waits; the row is group-committed (the latest view wins, in order) and this resolves once it is stored.
    */
-  private async changed(d: DeviceView): Promise<void> {
-    const stored = this.repo.save(d);
+  private async changed(d: DeviceView, waitedFor: boolean): Promise<void> {
+    const stored = this.repo.save(d, waitedFor);
     await this.events.emit('deviceChanged', { branchId: d.branchId, device: { ...d } });
     await stored;
   }

@@ -49,13 +49,13 @@ export class FlowStateRepository {
     return row && { actor: row.actor, machine: row.machine, version: row.version, snapshot: row.snapshot };
   }
 
-  /** Stores the actor (or, with `null`, forgets actor `actor`: it is done) with its deadline changes; resolves once committed. */
+  /** Stores the actor (or, with `null`, forgets actor `actor`: it is done) with its deadline changes; resolves once committed (`later`: within LAZY_MS, or with a commit someone waits for). */
   async save(branchId: string, actor: string, flow: StoredFlow | null, at: string, changes: DeadlineChanges): Promise<void> {
     if (this.held) {
       this.held.push({ branchId, actor, flow, at, changes });
       return;
     }
-    await this.commits.together(() => {
+    await this.commits.later(() => {
       void (flow ? this.commits.put(FlowStateRecord, ['branchId', 'actor'], { branchId, ...flow, updatedAt: at }) : this.commits.remove(FlowStateRecord, { branchId, actor }));
       this.deadlines.ask(changes);
     });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
 import { openDatabase } from './data-source.js';
 import { DeadlineRecord, FootfallHourRecord, TrackEventRecord } from './entities.js';
-import { GroupCommit } from './group-commit.js';
+import { GroupCommit, LAZY_MS } from './group-commit.js';
 import { Store } from './store.js';
 
 /** The group commit on a real SQLite file: what many callers ask at once is one transaction, in order. */
@@ -98,5 +98,31 @@ describe('GroupCommit', () => {
     await commits.put(FootfallHourRecord, ['branchId', 'hour'], { branchId: 'b1', hour: hour(6), inCount: 2, outCount: 0 });
     expect(await rows()).toEqual([['06', 2]]);
     await commits.flushed();
+  });
+
+  it('keeps rows nobody waits for until a commit someone waits for takes them along, or LAZY_MS passed', async () => {
+    const later = (h: number) => commits.later(() => void commits.put(FootfallHourRecord, ['branchId', 'hour'], { branchId: 'b1', hour: hour(h), inCount: h, outCount: 0 }));
+    const asked = performance.now();
+    const lazy = [later(1)];
+    await new Promise((r) => setTimeout(r, 2)); // a stream of signals, a few ms apart: each one waits for company
+    lazy.push(later(2));
+    await Promise.all(lazy);
+    expect(performance.now() - asked).toBeGreaterThanOrEqual(LAZY_MS - 1);
+    expect(transactions).toBe(1);
+
+    const waiting = later(3);
+    const urgent = commits.put(FootfallHourRecord, ['branchId', 'hour'], { branchId: 'b1', hour: hour(4), inCount: 4, outCount: 0 });
+    const start = performance.now();
+    await Promise.all([waiting, urgent]);
+    expect(performance.now() - start).toBeLessThan(LAZY_MS);
+    expect(transactions).toBe(2);
+    expect(await rows()).toEqual([['01', 1], ['02', 2], ['03', 3], ['04', 4]]);
+
+    const last = later(5);
+    const flushing = performance.now();
+    await commits.flushed(); // shutdown does not wait for company
+    await last;
+    expect(performance.now() - flushing).toBeLessThan(LAZY_MS);
+    expect(transactions).toBe(3);
   });
 });

@@ -21,7 +21,16 @@ interface Unit {
   works: Work[];
   committed: Promise<void>;
   settle: (e?: unknown) => void;
+  /** Nobody waits for it: it may wait up to LAZY_MS for company. */
+  lazy: boolean;
 }
+
+/**
+ * How long rows nobody waits for (`later`) wait for company: a unit someone waits for, or LAZY_MS. Without it, a
+ * branch's stream of signals is a commit of one or two rows every few hundred µs — BEGIN, COMMIT and a statement per
+ * table each time, the hub's main cost under ingest (BENCHMARKS.md, issue 12 part 4).
+ */
+export const LAZY_MS = 20;
 
 /**
  * Rows of latest values — a device's state, a flow actor's snapshot and its deadlines, an hour's footfall, a task's
@@ -31,7 +40,9 @@ interface Unit {
  * its commit is written once, as last asked; commits run one after another, so a later put of a key never lands
  * before an earlier one. What a caller asks inside `together` is one unit; each call outside it is a unit of its own.
  * A unit's promise resolves once its rows are committed. When a commit fails, each of its units is tried again in a
- * transaction of its own, so one caller's bad row is that caller's error only.
+ * transaction of its own, so one caller's bad row is that caller's error only. Units asked with `later` (latest values,
+ * analytics: nothing that leaves the hub waits for them) are committed with the next unit someone waits for, or after
+ * LAZY_MS: a kill -9 may lose that much of them.
  */
 @Injectable()
 export class GroupCommit {
@@ -40,12 +51,25 @@ export class GroupCommit {
   /** The unit `together` is filling. */
   private filling: Unit | undefined;
   private appended = 0;
+  /** Ends the wait of lazy units for company. */
+  private hurry: (() => void) | undefined;
+  /** Callers of `flushed` waiting: lazy units do not wait for company meanwhile. */
+  private flushing = 0;
 
   constructor(private readonly store: Store) {}
 
   /** Everything `ask` asks (synchronously) is one unit: committed whole, in one transaction, or not at all. */
   together(ask: () => void): Promise<void> {
-    const unit = this.newUnit();
+    return this.ask(ask, false);
+  }
+
+  /** Like `together`, for rows nobody waits for: they may wait up to LAZY_MS to be committed with others. */
+  later(ask: () => void): Promise<void> {
+    return this.ask(ask, true);
+  }
+
+  private ask(ask: () => void, lazy: boolean): Promise<void> {
+    const unit = this.newUnit(lazy);
     this.filling = unit;
     try {
       ask();
@@ -71,31 +95,50 @@ export class GroupCommit {
 
   /** Work that must commit with the rows of its unit (an outbox event, numbered in the transaction). */
   run(work: Work): Promise<void> {
-    const unit = this.filling ?? this.newUnit();
+    const unit = this.filling ?? this.newUnit(false);
     unit.works.push(work);
     return unit.committed;
   }
 
   /** Resolves once everything asked so far is committed or failed (shutdown, tests). */
   async flushed(): Promise<void> {
-    while (this.running) await this.running;
+    this.flushing++;
+    this.hurry?.();
+    try {
+      while (this.running) await this.running;
+    } finally {
+      this.flushing--;
+    }
   }
 
   private add(op: Op): Promise<void> {
-    const unit = this.filling ?? this.newUnit();
+    const unit = this.filling ?? this.newUnit(false);
     unit.ops.set(`${this.store.entityName(op.entity)}\u0000${JSON.stringify(op.key)}`, op);
     return unit.committed;
   }
 
   /** A unit queued for the next commit. */
-  private newUnit(): Unit {
+  private newUnit(lazy: boolean): Unit {
     let settle!: (e?: unknown) => void;
     const committed = new Promise<void>((resolve, reject) => (settle = (e) => (e === undefined ? resolve() : reject(e))));
     committed.catch(() => undefined); // each caller sees the error through its own await
-    const unit = { ops: new Map(), works: [], committed, settle };
+    const unit = { ops: new Map(), works: [], committed, settle, lazy };
     this.next.push(unit);
+    if (!lazy) this.hurry?.();
     this.running ??= this.commitNext();
     return unit;
+  }
+
+  /** Resolves once a unit someone waits for is asked, `flushed` is called, or LAZY_MS passed. */
+  private company(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.hurry?.(), LAZY_MS);
+      this.hurry = () => {
+        clearTimeout(timer);
+        this.hurry = undefined;
+        resolve();
+      };
+    });
   }
 
   /** Commits what is queued, commit after commit, while there is some; what is asked meanwhile waits for the next. */
@@ -103,6 +146,7 @@ export class GroupCommit {
     // Let the turns already queued on this tick join the commit.
     await new Promise((resolve) => setImmediate(resolve));
     while (this.next.length) {
+      if (!this.flushing && this.next.every((u) => u.lazy)) await this.company();
       const units = this.next.splice(0);
       try {
         await this.store.transaction((em) => this.writeUnits(em, units));

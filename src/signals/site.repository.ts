@@ -39,8 +39,8 @@ export class SiteRepository {
     return new Map(branchIds.map((id) => [id, (rows.get(id) ?? []).map(hourOf)]));
   }
 
-  /** The hour's totals as the model has them (idempotent: a later write carries them too), group-committed. */
+  /** The hour's totals as the model has them (idempotent: a later write carries them too), group-committed with others (`later`). */
   saveFootfall(branchId: string, h: FootfallHour): Promise<unknown> {
-    return this.commits.put(FootfallHourRecord, ['branchId', 'hour'], { branchId, hour: h.hour, inCount: h.in, outCount: h.out });
+    return this.commits.later(() => void this.commits.put(FootfallHourRecord, ['branchId', 'hour'], { branchId, hour: h.hour, inCount: h.in, outCount: h.out }));
   }
 }
