@@ -58,8 +58,8 @@ export interface RuntimePorts extends TaskPorts {
 export class BranchRuntime {
   private readonly logger = new Logger(BranchRuntime.name);
   private readonly turns = new KeyedQueue();
-  /** Writes left behind the turns that are not group-committed, one after another per key (a PostgreSQL pool would not keep their order). */
-  private readonly ordered = new KeyedQueue();
+  /** The last queue change asked of the group commit: commits land in order, so once it is stored, every earlier one is. */
+  private queueStored: Promise<unknown> = Promise.resolve();
   readonly tasks: TaskBook;
   readonly model: BranchModel;
   private readonly analytics: BranchAnalytics;
@@ -71,6 +71,8 @@ export class BranchRuntime {
   private lastSummary = '';
   /** A summary publish is pending: signals within SUMMARY_EVERY_MS of each other make one. */
   private summaryDue: TimerHandle | undefined;
+  /** Summaries go out one after another, in the order taken. */
+  private summarySent: Promise<void> = Promise.resolve();
 
   constructor(
     readonly branch: BranchConfig,
@@ -120,12 +122,13 @@ export class BranchRuntime {
   async stop(): Promise<void> {
     this.greeting.stop();
     await this.turns.drain();
-    await this.ordered.drain();
+    await this.queueWritten();
     if (this.summaryDue !== undefined) {
       this.p.clock.clearTimeout(this.summaryDue);
       this.summaryDue = undefined;
       await this.publishSummary();
     }
+    await this.summarySent;
     // The group commit the last turns queued may not have run yet.
     await this.analytics.commit();
     this.host.stop();
@@ -134,7 +137,7 @@ export class BranchRuntime {
   /** Resolves once the turns queued so far have run and what they left behind outside the group commit is stored. */
   async settled(): Promise<void> {
     await this.run(async () => undefined);
-    await Promise.all([this.ordered.drain(), this.analytics.commit()]);
+    await Promise.all([this.queueWritten(), this.analytics.commit()]);
   }
 
   /** Takes the signal as a turn; resolves once it has run (what it left behind is stored after). */
@@ -148,6 +151,14 @@ export class BranchRuntime {
    */
   private leaveBehind(written: Promise<unknown>): void {
     written.catch((e) => this.logger.error(`a write of ${this.branch.id} failed: ${(e as Error).message}`));
+  }
+
+  /** Resolves once the queue changes asked so far are stored (or failed: that is logged where it is left behind). */
+  private queueWritten(): Promise<void> {
+    return this.queueStored.then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   deadline(d: Deadline): Promise<void> {
@@ -221,8 +232,8 @@ export class BranchRuntime {
       case 'queue': {
         const q = e as HubEventMap['queue'];
         const change = this.model.queue(q);
-        // Stored in order behind the turn (nothing that leaves the hub waits for it; the device's PUBACK does).
-        if (change) this.leaveBehind(this.ordered.run('queue', () => this.p.queues.save(change)));
+        // Stored in order behind the turn (nothing that leaves the hub waits for it but the summary).
+        if (change) this.leaveBehind((this.queueStored = this.p.queues.save(change)));
         await this.analytics.queue(q, change);
         await this.appointments.queue(q);
         await this.flows.queue(q);
@@ -265,21 +276,28 @@ export class BranchRuntime {
   private summaryChanged(): void {
     this.summaryDue ??= this.p.clock.setTimeout(() => {
       this.summaryDue = undefined;
-      this.run(() => this.publishSummary()).catch((e) => this.logger.error(`summary of ${this.branch.id}: ${(e as Error).message}`));
+      // Taken in a turn; sent behind it, once the queue rows it shows are stored.
+      void this.run(async () => void this.publishSummary());
     }, SUMMARY_EVERY_MS);
   }
 
   /**
-   * The retained summary screens show, published when what it says changed — and only once the queue changes
-   * behind it are stored: a screen never shows a ticket a restart would forget.
+   * The retained summary screens show, taken now and published when what it says changed — behind the turn, once
+   * the queue changes it shows are stored: a screen never shows a ticket a restart would forget. Resolves once sent.
    */
-  private async publishSummary(): Promise<void> {
-    await this.ordered.drain();
+  private publishSummary(): Promise<void> {
     const summary = this.model.summary(isoOf(this.p.clock));
     const key = JSON.stringify({ ...summary, ts: undefined });
-    if (key === this.lastSummary) return;
+    if (key === this.lastSummary) return this.summarySent;
     this.lastSummary = key;
-    await this.p.broker.publish(topics.summary(this.branch.id), summary, { qos: 1, retain: true });
-    await this.p.events.emit('summary', { branchId: this.branch.id, summary });
+    const stored = this.queueWritten();
+    this.summarySent = this.summarySent
+      .then(async () => {
+        await stored;
+        await this.p.broker.publish(topics.summary(this.branch.id), summary, { qos: 1, retain: true });
+        await this.p.events.emit('summary', { branchId: this.branch.id, summary });
+      })
+      .catch((e) => this.logger.error(`summary of ${this.branch.id}: ${(e as Error).message}`));
+    return this.summarySent;
   }
 }

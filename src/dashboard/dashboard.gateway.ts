@@ -44,7 +44,8 @@ export class DashboardGateway implements OnGatewayInit, OnGatewayConnection {
     @Inject(CLOCK) private readonly clock: Clock,
     events: HubEvents,
   ) {
-    const room = (branchId: string) => this.nsp?.to(live(branchId));
+    // A room nobody watches is skipped: Socket.IO would encode every event of every device for nobody.
+    const room = (branchId: string) => (this.nsp?.adapter.rooms.get(live(branchId))?.size ? this.nsp.to(live(branchId)) : undefined);
     events.on('deviceChanged', (e) => void room(e.branchId)?.emit('device', e.device));
     events.on('taskChanged', (e) => void room(e.branchId)?.emit('task', e.task));
     events.on('alertChanged', (e) => void room(e.branchId)?.emit('alert', e.alert));

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { In } from 'typeorm';
-import { byBranch, upsertAll } from '../persistence/batch.js';
+import { byBranch } from '../persistence/batch.js';
+import { GroupCommit } from '../persistence/group-commit.js';
 import { QueueServiceRecord, QueueTicketRecord, ServiceTimeRecord } from '../persistence/entities.js';
 import { Store } from '../persistence/store.js';
 import { SAMPLE_WINDOW } from './wait-estimate.js';
@@ -31,7 +32,10 @@ export interface StoredQueues {
 /** Queue state of each branch: tickets the queue system will not announce again, counters, service times. */
 @Injectable()
 export class QueueRepository {
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly commits: GroupCommit,
+  ) {}
 
   /** Each branch's queues, for start-up: one query per table for all of them. */
   async loadByBranch(branchIds: string[]): Promise<Map<string, StoredQueues>> {
@@ -49,17 +53,24 @@ export class QueueRepository {
     return new Map(branchIds.map((id) => [id, stored(id)]));
   }
 
+  /**
+   * By group commit (`later`: nothing that leaves the hub waits for it but the summary, which waits for this), in the
+   * order asked: a ticket's row as it is now, gone once it is closed.
+   */
   save(c: QueueChange): Promise<void> {
     const key = { branchId: c.branchId, service: c.service };
-    return this.store.transaction(async (em) => {
-      if (c.ticket) await upsertAll(em, QueueTicketRecord, [{ ...key, ...c.ticket }], ['branchId', 'service', 'ticket']);
-      if (c.closed) await em.delete(QueueTicketRecord, { ...key, ticket: c.closed });
-      if (c.openCounters !== undefined) await upsertAll(em, QueueServiceRecord, [{ ...key, openCounters: c.openCounters }], ['branchId', 'service']);
-      if (c.sample) {
-        await em.insert(ServiceTimeRecord, { ...key, ...c.sample });
-        // Only the window the estimate uses is kept.
-        const old = await em.find(ServiceTimeRecord, { where: key, order: { id: 'DESC' }, skip: SAMPLE_WINDOW, select: { id: true } });
-        if (old.length) await em.delete(ServiceTimeRecord, old.map((o) => o.id));
+    return this.commits.later(() => {
+      if (c.ticket) void this.commits.put(QueueTicketRecord, ['branchId', 'service', 'ticket'], { ...key, ...c.ticket });
+      if (c.closed) void this.commits.remove(QueueTicketRecord, { ...key, ticket: c.closed });
+      if (c.openCounters !== undefined) void this.commits.put(QueueServiceRecord, ['branchId', 'service'], { ...key, openCounters: c.openCounters });
+      const sample = c.sample;
+      if (sample) {
+        void this.commits.run(async (em) => {
+          await em.insert(ServiceTimeRecord, { ...key, ...sample });
+          // Only the window the estimate uses is kept.
+          const old = await em.find(ServiceTimeRecord, { where: key, order: { id: 'DESC' }, skip: SAMPLE_WINDOW, select: { id: true } });
+          if (old.length) await em.delete(ServiceTimeRecord, old.map((o) => o.id));
+        });
       }
     });
   }
