@@ -46,17 +46,24 @@ export interface TrackEvent {
 /** What a track adds to the aggregates: a visit's dwell (counted when it ended) or a move. */
 export type Contribution = { kind: 'dwell'; zone: string; at: number; ms: number } | { kind: 'transition'; from: string; to: string; at: number };
 
-/** A track's contributions, its events taken in time order. */
+/** What event `e` contributes on a track in state `s`, appended to `out`; the track's state after it. */
+function contribute(s: TrackState | undefined, e: TrackEvent, out: Contribution[]): TrackState | undefined {
+  const step = stepTrack(s, e.zone, e.event, e.at);
+  if (step.dwell) out.push({ kind: 'dwell', zone: step.dwell.zone, at: e.at, ms: step.dwell.ms });
+  if (step.move) out.push({ kind: 'transition', ...step.move, at: e.at });
+  return step.state ?? undefined;
+}
+
+/** A track's contributions, its events taken in time order, and its state after them. */
 export function contributions(events: TrackEvent[]): Contribution[] {
+  return replay(events).out;
+}
+
+function replay(events: TrackEvent[]): { out: Contribution[]; state: TrackState | undefined } {
   const out: Contribution[] = [];
-  let s: TrackState | undefined;
-  for (const e of events) {
-    const step = stepTrack(s, e.zone, e.event, e.at);
-    s = step.state ?? undefined;
-    if (step.dwell) out.push({ kind: 'dwell', zone: step.dwell.zone, at: e.at, ms: step.dwell.ms });
-    if (step.move) out.push({ kind: 'transition', ...step.move, at: e.at });
-  }
-  return out;
+  let state: TrackState | undefined;
+  for (const e of events) state = contribute(state, e, out);
+  return { out, state };
 }
 
 /** Open tracks are kept this long after their last event (the camera lost them)… */
@@ -71,26 +78,42 @@ const ENDED_MEMORY_MS = 15 * 60_000;
  * lost, so the aggregates end up as if every event had come in time order.
  */
 export class TrackBook {
-  private readonly tracks = new Map<string, TrackEvent[]>();
+  /** Each track's events in time order, and its state after the last. */
+  private readonly tracks = new Map<string, { events: TrackEvent[]; state: TrackState | undefined }>();
   /** Old tracks are swept when the book grows past this: twice what the last sweep kept, so a sweep costs O(1) per event. */
   private sweepAbove = 1000;
 
   add(track: string, e: TrackEvent): { added: Contribution[]; removed: Contribution[] } {
-    const events = this.tracks.get(track) ?? [];
-    const before = contributions(events);
-    let i = events.length;
-    while (i > 0 && events[i - 1].at > e.at) i--;
-    events.splice(i, 0, e);
-    this.tracks.set(track, events);
+    let t = this.tracks.get(track);
+    if (!t) this.tracks.set(track, (t = { events: [], state: undefined }));
+    const change = this.insert(t, e);
     if (this.tracks.size > this.sweepAbove) {
       this.forget(e.at);
       this.sweepAbove = Math.max(1000, 2 * this.tracks.size);
     }
-    return diff(before, contributions(events));
+    return change;
+  }
+
+  private insert(t: { events: TrackEvent[]; state: TrackState | undefined }, e: TrackEvent): { added: Contribution[]; removed: Contribution[] } {
+    const { events } = t;
+    let i = events.length;
+    while (i > 0 && events[i - 1].at > e.at) i--;
+    if (i === events.length) {
+      // In time order (nearly always): only this event's step is new.
+      const added: Contribution[] = [];
+      t.state = contribute(t.state, e, added);
+      events.push(e);
+      return { added, removed: [] };
+    }
+    const before = contributions(events);
+    events.splice(i, 0, e);
+    const after = replay(events);
+    t.state = after.state;
+    return diff(before, after.out);
   }
 
   private forget(now: number): void {
-    for (const [id, events] of this.tracks) {
+    for (const [id, { events }] of this.tracks) {
       const last = events[events.length - 1];
       const ended = last.zone === 'outside' && last.event === 'enter';
       if (last.at < now - (ended ? ENDED_MEMORY_MS : OPEN_MEMORY_MS)) this.tracks.delete(id);

@@ -50,6 +50,8 @@ interface Live {
   emitted: FlowEffect[];
   /** The snapshot last stored: an event that changed nothing is not written again (the hot path). */
   saved: string | null;
+  /** The actor's snapshot object `saved` was taken from: XState keeps the same object when an event changes nothing. */
+  savedFrom: unknown;
 }
 
 /**
@@ -142,7 +144,7 @@ export class FlowHost {
     const stored = this.stored.get(key);
     this.stored.delete(key);
     const actor = createActor(def.machine, { clock: this.p.clock, ...(stored ? { snapshot: stored.snapshot as never } : { input }) });
-    const live: Live = { def, actor, emitted: [], saved: stored ? JSON.stringify(stored.snapshot) : null };
+    const live: Live = { def, actor, emitted: [], saved: stored ? JSON.stringify(stored.snapshot) : null, savedFrom: undefined };
     actor.on('*', (e) => live.emitted.push(e as FlowEffect));
     actor.subscribe({ error: (e) => this.logger.error(`${key}: ${String(e)}`) });
     actor.start();
@@ -158,6 +160,8 @@ export class FlowHost {
    */
   private async deliver(live: Live, key: string, event: FlowEvent | null): Promise<void> {
     if (event) live.actor.send(event);
+    const current = live.actor.getSnapshot();
+    if (current === live.savedFrom && !live.emitted.length) return; // nothing changed, without serialising it to see
     const changes: DeadlineChanges = { set: [], clear: [] };
     try {
       for (const effect of live.emitted.splice(0)) {
@@ -171,10 +175,10 @@ export class FlowHost {
           changes.clear.push(k);
         } else await this.p.effect(effect, { key, machine: live.def.name });
       }
-      const done = live.actor.getSnapshot().status === 'done';
+      const done = current.status === 'done';
       const snapshot = done ? null : live.actor.getPersistedSnapshot();
       const text = JSON.stringify(snapshot);
-      if (!done && text === live.saved && !changes.set.length && !changes.clear.length) return;
+      if (!done && text === live.saved && !changes.set.length && !changes.clear.length) return void (live.savedFrom = current);
       const flow = snapshot === null ? null : { actor: key, machine: live.def.name, version: live.def.version, snapshot };
       // Group-committed in order and left behind the turn (the latest wins); deadlines are armed only once stored
       // with the state that set them. Commits resolve in order, so a later turn's change is armed after this one.
@@ -188,6 +192,7 @@ export class FlowHost {
       );
       this.p.leaveBehind(armed);
       live.saved = text;
+      live.savedFrom = current;
       if (done) this.forget(key);
     } catch (e) {
       this.forget(key);

@@ -62,6 +62,14 @@ describe('GroupCommit', () => {
     expect(transactions).toBe(3);
   });
 
+  it('removes rows of a key of several columns asked together, those and no others', async () => {
+    const put = (b: string, h: number) => commits.put(FootfallHourRecord, ['branchId', 'hour'], { branchId: b, hour: hour(h), inCount: h, outCount: 0 });
+    await Promise.all([put('b1', 1), put('b1', 2), put('b2', 1), put('b2', 3)]);
+    await Promise.all([commits.remove(FootfallHourRecord, { branchId: 'b1', hour: hour(2) }), commits.remove(FootfallHourRecord, { branchId: 'b2', hour: hour(1) })]);
+    const left = (await db.manager.find(FootfallHourRecord, { order: { branchId: 'ASC', hour: 'ASC' } })).map((r) => `${r.branchId} ${r.hour.slice(11, 13)}`);
+    expect(left).toEqual(['b1 01', 'b2 03']);
+  });
+
   it('stores a unit whole or not at all, and a failing unit fails only its own caller', async () => {
     const put = (h: number) => commits.put(FootfallHourRecord, ['branchId', 'hour'], { branchId: 'b1', hour: hour(h), inCount: h, outCount: 0 });
     const failing = commits.together(() => {

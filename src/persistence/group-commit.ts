@@ -194,21 +194,21 @@ export class GroupCommit {
     }
   }
 
-  /** Rows deleted by a one-column key: a statement per table and chunk; by a key of several columns, one each. */
+  /** Rows deleted a statement per table, key columns and chunk: `IN (…)` for a one-column key, `OR`ed keys for several. */
   private async removeAll(em: EntityManager, ops: Op[]): Promise<void> {
-    const byColumn = new Map<string, Op[]>();
+    const byColumns = new Map<string, Op[]>();
     for (const op of ops) {
-      const columns = Object.keys(op.key);
-      if (columns.length !== 1) {
-        await em.delete(op.entity, op.key);
-        continue;
-      }
-      const id = `${this.store.entityName(op.entity)}\u0000${columns[0]}`;
-      byColumn.set(id, [...(byColumn.get(id) ?? []), op]);
+      const id = `${this.store.entityName(op.entity)}\u0000${Object.keys(op.key).join(',')}`;
+      const same = byColumns.get(id);
+      if (same) same.push(op);
+      else byColumns.set(id, [op]);
     }
-    for (const same of byColumn.values()) {
-      const [column] = Object.keys(same[0].key);
-      for (const part of chunks(same, 500)) await em.delete(same[0].entity, { [column]: In(part.map((o) => o.key[column])) });
+    for (const same of byColumns.values()) {
+      const columns = Object.keys(same[0].key);
+      for (const part of chunks(same, columns.length === 1 ? 500 : 100)) {
+        const [column] = columns;
+        await em.delete(same[0].entity, columns.length === 1 ? { [column]: In(part.map((o) => o.key[column])) } : part.map((o) => o.key));
+      }
     }
   }
 }
