@@ -32,7 +32,7 @@ export class AlertRepository {
   async raiseOnce(alert: AlertView, escalation: Deadline | null): Promise<{ alert: AlertView; raised: boolean }> {
     let result!: { alert: AlertView; raised: boolean };
     await this.commits.run(async (em) => {
-      await em.createQueryBuilder().insert().into(AlertRecord).values(alert as never).orIgnore().execute();
+      await em.createQueryBuilder().insert().into(AlertRecord).values(alert as never).orIgnore().updateEntity(false).execute();
       const open = (await em.findOneBy(AlertRecord, { branchId: alert.branchId, type: alert.type, subject: alert.subject, open: true })) ?? alert;
       const raised = open.id === alert.id;
       if (raised && escalation) await this.deadlines.put(em, escalation);

@@ -12,6 +12,8 @@ import { BrokerService } from './broker.service.js';
  */
 @Injectable()
 export class BrokerTransport extends Server implements CustomTransportStrategy {
+  private readonly byTopic = new Map<string, ReturnType<Server['getHandlerByPattern']>>();
+
   constructor(private readonly broker: BrokerService) {
     super();
   }
@@ -27,10 +29,17 @@ export class BrokerTransport extends Server implements CustomTransportStrategy {
     await lastValueFrom(this.transformToObservable(await handler(packet.payload, new MqttContext([packet.topic, packet as never]))), { defaultValue: undefined });
   }
 
-  /** MQTT wildcard patterns, as Nest's own MQTT transport matches them. */
+  /**
+   * MQTT wildcard patterns, as Nest's own MQTT transport matches them; remembered per topic (the broker's ACL lets
+   * through only the devices' own topics, a bounded set), so a message does not test every pattern.
+   */
   override getHandlerByPattern(topic: string) {
-    for (const [pattern, handler] of this.messageHandlers) if (topicMatches(pattern, topic)) return handler;
-    return null;
+    let handler = this.byTopic.get(topic);
+    if (handler === undefined) {
+      handler = [...this.messageHandlers].find(([pattern]) => topicMatches(pattern, topic))?.[1] ?? null;
+      this.byTopic.set(topic, handler);
+    }
+    return handler;
   }
 
   close(): void {
