@@ -28,7 +28,8 @@ interface Unit {
 /**
  * How long rows nobody waits for (`later`) wait for company: a unit someone waits for, or LAZY_MS. Without it, a
  * branch's stream of signals is a commit of one or two rows every few hundred µs — BEGIN, COMMIT and a statement per
- * table each time, the hub's main cost under ingest (BENCHMARKS.md, issue 12 part 4).
+ * table each time, the hub's main cost under ingest (BENCHMARKS.md, issue 12 part 4). Real ms, not the hub's clock:
+ * it paces writes to the disk, not anything in the branch's day.
  */
 export const LAZY_MS = 20;
 
