@@ -58,7 +58,7 @@ export interface RuntimePorts extends TaskPorts {
 export class BranchRuntime {
   private readonly logger = new Logger(BranchRuntime.name);
   private readonly turns = new KeyedQueue();
-  /** The last queue change asked of the group commit: commits land in order, so once it is stored, every earlier one is. */
+  /** The last queue change asked of the group commit, settled once stored or failed: commits land in order, so then every earlier one has too. */
   private queueStored: Promise<unknown> = Promise.resolve();
   readonly tasks: TaskBook;
   readonly model: BranchModel;
@@ -122,7 +122,7 @@ export class BranchRuntime {
   async stop(): Promise<void> {
     this.greeting.stop();
     await this.turns.drain();
-    await this.queueWritten();
+    await this.queueStored;
     if (this.summaryDue !== undefined) {
       this.p.clock.clearTimeout(this.summaryDue);
       this.summaryDue = undefined;
@@ -137,7 +137,7 @@ export class BranchRuntime {
   /** Resolves once the turns queued so far have run and what they left behind outside the group commit is stored. */
   async settled(): Promise<void> {
     await this.run(async () => undefined);
-    await Promise.all([this.queueWritten(), this.analytics.commit()]);
+    await Promise.all([this.queueStored, this.analytics.commit()]);
   }
 
   /** Takes the signal as a turn; resolves once it has run (what it left behind is stored after). */
@@ -148,16 +148,12 @@ export class BranchRuntime {
   /**
    * A write the turn does not wait for (nothing that leaves the hub depends on it): the next turn goes on while it
    * is stored, in order. If it fails, that is logged; for a latest value, the next write of its row repairs it.
+   * Resolves once it settled, either way.
    */
-  private leaveBehind(written: Promise<unknown>): void {
-    written.catch((e) => this.logger.error(`a write of ${this.branch.id} failed: ${(e as Error).message}`));
-  }
-
-  /** Resolves once the queue changes asked so far are stored (or failed: that is logged where it is left behind). */
-  private queueWritten(): Promise<void> {
-    return this.queueStored.then(
+  private leaveBehind(written: Promise<unknown>): Promise<void> {
+    return written.then(
       () => undefined,
-      () => undefined,
+      (e) => this.logger.error(`a write of ${this.branch.id} failed: ${(e as Error).message}`),
     );
   }
 
@@ -233,7 +229,7 @@ export class BranchRuntime {
         const q = e as HubEventMap['queue'];
         const change = this.model.queue(q);
         // Stored in order behind the turn (nothing that leaves the hub waits for it but the summary).
-        if (change) this.leaveBehind((this.queueStored = this.p.queues.save(change)));
+        if (change) this.queueStored = this.leaveBehind(this.p.queues.save(change));
         await this.analytics.queue(q, change);
         await this.appointments.queue(q);
         await this.flows.queue(q);
@@ -290,7 +286,7 @@ export class BranchRuntime {
     const key = JSON.stringify({ ...summary, ts: undefined });
     if (key === this.lastSummary) return this.summarySent;
     this.lastSummary = key;
-    const stored = this.queueWritten();
+    const stored = this.queueStored;
     this.summarySent = this.summarySent
       .then(async () => {
         await stored;
