@@ -7,7 +7,7 @@ import { GroupCommit } from '../persistence/group-commit.js';
 import { Store } from '../persistence/store.js';
 import type { Deadline } from '../schedule/deadline.js';
 import { DeadlineRepository } from '../schedule/deadline.repository.js';
-import { Outbox } from '../uplink/outbox.js';
+import { Outbox, type UplinkEvent } from '../uplink/outbox.js';
 import { ALERT_LEVELS, type AlertLevel } from './alert-types.js';
 
 /**
@@ -25,40 +25,44 @@ export class AlertRepository {
   ) {}
 
   /**
-   * Inserts the alert unless its condition already has an open one (the unique index decides), and with it its
-   * escalation deadline and headquarters' event, by group commit: in order after what was asked before, not waiting
-   * for a transaction of its own. Resolves once committed, with the open alert and whether it is this one.
+   * Stores a raise decided in memory (one open alert per condition, `AlertsService`), its escalation deadline and
+   * headquarters' event, by group commit: batched with the other rows of the commit, in the order asked, so a clear
+   * asked before lands before (the unique index on open conditions allows one). Resolves once committed.
    */
-  async raiseOnce(alert: AlertView, escalation: Deadline | null): Promise<{ alert: AlertView; raised: boolean }> {
-    let result!: { alert: AlertView; raised: boolean };
-    await this.commits.run(async (em) => {
-      await em.createQueryBuilder().insert().into(AlertRecord).values(alert as never).orIgnore().updateEntity(false).execute();
-      const open = (await em.findOneBy(AlertRecord, { branchId: alert.branchId, type: alert.type, subject: alert.subject, open: true })) ?? alert;
-      const raised = open.id === alert.id;
-      if (raised && escalation) await this.deadlines.put(em, escalation);
-      if (raised) {
-        const { id, type, subject, level, message } = alert;
-        await this.outbox.append(em, alert.branchId, { kind: 'alert-raised', alertId: id, type, subject, level, message });
-      }
-      result = { alert: open, raised };
+  raise(alert: AlertView, escalation: Deadline | null): Promise<void> {
+    return this.commits.together(() => {
+      this.put(alert);
+      if (escalation) this.deadlines.ask({ set: [escalation], clear: [] });
+      const { id, branchId, type, subject, level, message } = alert;
+      this.tell(branchId, { kind: 'alert-raised', alertId: id, type, subject, level, message });
     });
-    return result;
   }
 
   /**
-   * Closes alert `id` if it is still open, and drops its escalation deadline, by group commit like `raiseOnce` (so
-   * after the raise it clears); the closed alert once committed, null when it was not open.
+   * Stores a clear decided in memory (`alert` as closed), drops its escalation deadline and tells headquarters, by
+   * group commit like `raise` (so after it). Only condition alerts are cleared, and only event alerts are closed by
+   * a manager, so nothing else closes it meanwhile.
    */
-  async clear(id: string, escalation: string, at: string): Promise<AlertView | null> {
-    let closed: AlertRecord | null = null;
-    await this.commits.run(async (em) => {
-      const r = await em.update(AlertRecord, { id, open: true }, { open: false, clearedAt: at });
-      closed = r.affected ? await em.findOneByOrFail(AlertRecord, { id }) : null;
-      if (!closed) return;
-      await this.deadlines.remove(em, escalation);
-      await this.outbox.append(em, closed.branchId, { kind: 'alert-cleared', alertId: id, type: closed.type, subject: closed.subject });
+  clear(alert: AlertView, escalation: string): Promise<void> {
+    return this.commits.together(() => {
+      this.put(alert);
+      this.deadlines.ask({ set: [], clear: [escalation] });
+      const { id, branchId, type, subject } = alert;
+      this.tell(branchId, { kind: 'alert-cleared', alertId: id, type, subject });
     });
-    return closed;
+  }
+
+  /**
+   * The row as memory has it. A row already stored takes only whether it is open and when it closed: an
+   * acknowledgement or an escalation stored meanwhile (their own guarded updates) stands.
+   */
+  private put(alert: AlertView): void {
+    void this.commits.put(AlertRecord, ['id'], { ...alert }, ['open', 'clearedAt']);
+  }
+
+  /** Headquarters' event, numbered in the same transaction (only with an uplink). */
+  private tell(branchId: string, event: UplinkEvent): void {
+    if (this.outbox.enabled) void this.commits.run((em) => this.outbox.append(em, branchId, event));
   }
 
   /** The open ones of these branches (what their owners take over), by branch. */

@@ -15,24 +15,20 @@ class SlowStore {
   /** Subjects by alert id, as asked (before anything is stored). */
   private readonly subjects = new Map<string, string>();
 
-  raiseOnce(alert: AlertView): Promise<{ alert: AlertView; raised: boolean }> {
+  raise(alert: AlertView): Promise<void> {
     this.asked.push(`raise ${alert.subject}`);
     this.subjects.set(alert.id, alert.subject);
     return this.later(() => {
       if (alert.subject === 'broken') throw new Error('disk full');
       this.rows.set(alert.id, { ...alert });
-      return { alert: { ...alert }, raised: true };
     });
   }
 
-  clear(id: string): Promise<AlertView | null> {
-    this.asked.push(`clear ${this.subjects.get(id) ?? id}`);
+  clear(alert: AlertView): Promise<void> {
+    this.asked.push(`clear ${this.subjects.get(alert.id) ?? alert.id}`);
     return this.later(() => {
-      const a = this.rows.get(id);
-      if (!a?.open) return null;
-      const closed = { ...a, open: false };
-      this.rows.set(id, closed);
-      return closed;
+      if (alert.subject === 'broken') throw new Error('disk full');
+      this.rows.set(alert.id, { ...alert });
     });
   }
 
@@ -109,6 +105,16 @@ describe('AlertsService decides in memory, the rows follow in order', () => {
     // Nothing to clear: memory holds no alert for it.
     await alerts.clear('b1', 'crowding', 'hall');
     expect(store.asked).toHaveLength(2);
+  });
+
+  it('tells nobody of the clear of an alert whose raise could not be stored', async () => {
+    const failed = raise('broken');
+    await events.emit('alertClear', { branchId: 'b1', type: 'crowding', subject: 'broken' });
+    expect(store.asked).toEqual(['raise broken', 'clear broken']);
+    store.commit();
+    await expect(failed).rejects.toThrow('disk full');
+    await new Promise((r) => setImmediate(r));
+    expect(heard).toEqual([]);
   });
 
   it('clears an alert taken over from the database', async () => {

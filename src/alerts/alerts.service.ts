@@ -14,10 +14,12 @@ import { ALERT_LEVELS, EVENT_ALERTS, RAISED_AT, type AlertLevel, type AlertType 
 
 const escalateKey = (alertId: string) => `alert:${alertId}:escalate`;
 
-/** An alert open in memory: its id, and the raise as it is stored (the open alert of its condition, once committed). */
+/** An alert open in memory: as last known (acknowledged, escalated), and its raise, resolved once committed. */
 interface Open {
-  id: string;
+  alert: AlertView;
   stored: Promise<AlertView>;
+  /** Its raise could not be stored: nobody heard of it, so nobody hears of its clear. */
+  failed: boolean;
 }
 
 const conditionOf = (type: string, subject: string) => `${type}\u0000${subject}`;
@@ -55,7 +57,7 @@ export class AlertsService {
 
   /** A branch's owner takes over its open alerts, as stored. */
   takeOver(branchId: string, open: AlertView[]): void {
-    this.open.set(branchId, new Map(open.map((a) => [conditionOf(a.type, a.subject), { id: a.id, stored: Promise.resolve(a) }])));
+    this.open.set(branchId, new Map(open.map((a) => [conditionOf(a.type, a.subject), { alert: a, stored: Promise.resolve(a), failed: false }])));
   }
 
   /**
@@ -87,28 +89,24 @@ export class AlertsService {
       ackedAt: null,
       ackedBy: null,
     };
-    const mine = () => open.get(condition)?.id === id;
-    const stored = this.repo.raiseOnce(alert, escalation).then(
-      async ({ alert: stored, raised }) => {
-        if (!raised) {
-          // The database had one open that memory did not know of: that one stands for the condition.
-          if (mine()) open.set(condition, { id: stored.id, stored: Promise.resolve(stored) });
-          return stored;
-        }
+    const record: Open = { alert, stored: Promise.resolve(alert), failed: false };
+    record.stored = this.repo.raise(alert, escalation).then(
+      async () => {
         if (escalation) this.scheduler.applied({ set: [escalation], clear: [] });
         this.metrics.alertsRaised.inc({ type: e.type });
-        this.logger.log(`${stored.branchId}: ${stored.level} ${stored.type} raised: ${stored.message}`);
-        await this.changed(stored);
-        return stored;
+        this.logger.log(`${alert.branchId}: ${alert.level} ${alert.type} raised: ${alert.message}`);
+        await this.changed(alert);
+        return alert;
       },
       (err: Error) => {
-        if (mine()) open.delete(condition);
+        record.failed = true;
+        if (open.get(condition) === record) open.delete(condition);
         this.logger.error(`${e.branchId}: ${e.type} ${subject} could not be raised: ${err.message}`);
         throw err;
       },
     );
-    open.set(condition, { id, stored });
-    return stored;
+    open.set(condition, record);
+    return record.stored;
   }
 
   /** Closes the open alert of a condition, if there is one; decided at once, resolves once stored. */
@@ -118,12 +116,14 @@ export class AlertsService {
     const known = open.get(condition);
     if (!known) return;
     open.delete(condition);
+    const { id } = known.alert;
+    const closed: AlertView = { ...known.alert, open: false, clearedAt: isoOf(this.clock) };
     try {
-      const cleared = await this.repo.clear(known.id, escalateKey(known.id), isoOf(this.clock));
-      if (!cleared) return; // acknowledged closed meanwhile, or its raise failed
-      this.scheduler.applied({ set: [], clear: [escalateKey(known.id)] });
+      await this.repo.clear(closed, escalateKey(id));
+      if (known.failed) return;
+      this.scheduler.applied({ set: [], clear: [escalateKey(id)] });
       this.logger.log(`${branchId}: ${type} ${subject} cleared`);
-      await this.changed(cleared);
+      await this.changed(closed);
     } catch (e) {
       this.logger.error(`${branchId}: ${type} ${subject} could not be cleared: ${(e as Error).message}`);
       if (!open.has(condition)) open.set(condition, known); // still open in the database
@@ -139,8 +139,9 @@ export class AlertsService {
     // Closed by the manager: a new raise of its condition is a new alert.
     const open = this.openIn(found.branchId);
     const condition = conditionOf(found.type, found.subject);
-    if (close && open.get(condition)?.id === id) open.delete(condition);
+    if (close && open.get(condition)?.alert.id === id) open.delete(condition);
     const acked = (await this.repo.acknowledge(id, by, isoOf(this.clock), close))!;
+    this.remember(acked);
     await this.scheduler.cancel(escalateKey(id));
     this.logger.log(`${acked.branchId}: ${acked.type} ${acked.subject} acknowledged by ${by}`);
     await this.changed(acked);
@@ -153,6 +154,7 @@ export class AlertsService {
     let next: Deadline | null = null;
     const alert = await this.repo.escalate(id, new Date(now).toISOString(), (level, branchId) => (next = this.escalation(id, branchId, level, now)));
     if (!alert) return;
+    this.remember(alert);
     if (next) this.scheduler.applied({ set: [next], clear: [] });
     this.logger.log(`${alert.branchId}: ${alert.type} ${alert.subject} escalated to ${alert.level}: nobody acknowledged it`);
     await this.changed(alert);
@@ -165,6 +167,14 @@ export class AlertsService {
   /** Open ones only, or (no state) open and closed ones of the last 24 h on the hub's clock; newest first. */
   list(branchId: string, state?: 'open' | 'closed'): Promise<AlertView[]> {
     return this.repo.list(branchId, state, new Date(this.clock.now() - 24 * 3600_000).toISOString());
+  }
+
+  /** An open alert changed in the database (acknowledged, escalated): memory shows it as it is now, for its clear. */
+  private remember(alert: AlertView): void {
+    const open = this.openIn(alert.branchId);
+    const condition = conditionOf(alert.type, alert.subject);
+    const known = open.get(condition);
+    if (known?.alert.id === alert.id) known.alert = alert;
   }
 
   private openIn(branchId: string): Map<string, Open> {

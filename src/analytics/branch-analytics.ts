@@ -52,7 +52,7 @@ export class BranchAnalytics {
   private readonly dirtyLevels = new Map<string, Level>();
   private readonly newTracks: TrackRow[] = [];
   private commitQueued = false;
-  /** The commits not yet stored, one after another. */
+  /** The last change asked of the group commit, settled once stored or failed: commits land in order, so then every earlier one has too. */
   private saving: Promise<void> = Promise.resolve();
 
   private readonly branchId: string;
@@ -182,7 +182,9 @@ export class BranchAnalytics {
     const change = { tracks: this.newTracks.splice(0), buckets: [...this.dirty.values()], levels: [...this.dirtyLevels.values()] };
     this.dirty.clear();
     this.dirtyLevels.clear();
-    this.saving = this.saving.then(() => this.store(change));
+    // Not chained behind the last one: group commits land in order, and a chain drained one change per commit
+    // fell behind under load (seconds of changes queued, each holding its tracks).
+    this.saving = this.store(change);
     return this.saving;
   }
 

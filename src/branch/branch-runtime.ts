@@ -160,7 +160,7 @@ export class BranchRuntime {
   deadline(d: Deadline): Promise<void> {
     return this.run(async () => {
       // Moved or dropped while it waited for this turn: stale. (Task deadlines carry their own check.)
-      if (!d.kind.startsWith('task-') && (await this.p.deadlines.find(d.key))?.dueAt !== d.dueAt) return;
+      if (!d.kind.startsWith('task-') && !this.p.scheduler.stillDue(d)) return;
       if (d.kind === 'device-return') return this.health.notBack(d);
       if (d.kind === 'flow') return this.host.deadline(d);
       if (d.kind === 'alert-escalate') return void (await this.p.alerts.escalate(String(d.data.alertId)));

@@ -20,14 +20,21 @@ export async function byBranch<T extends { branchId: string }>(ids: string[], qu
 }
 
 /**
- * Stores whole rows, many at once: one INSERT … ON CONFLICT (…) DO UPDATE per chunk, the columns given updated.
+ * Stores whole rows, many at once: one INSERT … ON CONFLICT (…) DO UPDATE per chunk, the columns given (or those of
+ * `update`) updated.
  * TypeORM's `save` reads each row first and `em.upsert` reads back what the database generated: a round trip each
  * on the hot path, and half the time of 10,000 rows at start-up.
  */
-export async function upsertAll<T extends ObjectLiteral>(em: EntityManager, target: EntityTarget<T>, rows: Partial<T>[], conflict: (keyof T & string)[]): Promise<void> {
+export async function upsertAll<T extends ObjectLiteral>(
+  em: EntityManager,
+  target: EntityTarget<T>,
+  rows: Partial<T>[],
+  conflict: (keyof T & string)[],
+  update?: (keyof T & string)[],
+): Promise<void> {
   const overwrite = em.connection
     .getMetadata(target)
-    .columns.filter((c) => !conflict.includes(c.propertyName as keyof T & string) && rows.some((r) => r[c.propertyName] !== undefined))
+    .columns.filter((c) => !conflict.includes(c.propertyName as keyof T & string) && (!update || update.includes(c.propertyName as keyof T & string)) && rows.some((r) => r[c.propertyName] !== undefined))
     .map((c) => c.databaseName);
   for (const part of chunks(rows)) {
     const insert = em.createQueryBuilder().insert().into(target).values(part as QueryDeepPartialEntity<T>[]).updateEntity(false);

@@ -10,6 +10,8 @@ interface Op {
   key: Record<string, unknown>;
   /** The whole row to upsert; null: delete the row with `key`. */
   row: ObjectLiteral | null;
+  /** The columns a row already stored takes (default: all given). */
+  update?: string[];
 }
 
 type Work = (em: EntityManager) => Promise<void>;
@@ -80,9 +82,10 @@ export class GroupCommit {
     return unit.committed;
   }
 
-  put<T extends ObjectLiteral>(entity: EntityTarget<T>, conflict: (keyof T & string)[], row: Partial<T>): Promise<void> {
+  /** The row put by key: inserted, or a stored one updated — with every column given, or only those of `update`. */
+  put<T extends ObjectLiteral>(entity: EntityTarget<T>, conflict: (keyof T & string)[], row: Partial<T>, update?: (keyof T & string)[]): Promise<void> {
     const key = Object.fromEntries(conflict.map((c) => [c, row[c]]));
-    return this.add({ entity, conflict, key, row });
+    return this.add({ entity, conflict, key, row, update });
   }
 
   remove<T extends ObjectLiteral>(entity: EntityTarget<T>, key: Partial<T>): Promise<void> {
@@ -182,15 +185,15 @@ export class GroupCommit {
     const shapes = new Map<string, Op[]>();
     for (const op of ops) {
       if (!op.row) continue;
-      const shape = `${this.store.entityName(op.entity)}\u0000${Object.keys(op.row).sort().join(',')}`;
+      const shape = `${this.store.entityName(op.entity)}\u0000${Object.keys(op.row).sort().join(',')}\u0000${op.update?.join(',') ?? ''}`;
       const same = shapes.get(shape);
       if (same) same.push(op);
       else shapes.set(shape, [op]);
     }
     for (const same of shapes.values()) {
-      const [{ entity, conflict }] = same;
+      const [{ entity, conflict, update }] = same;
       const rows = same.map((o) => o.row!);
-      if (conflict.length) await upsertAll(em, entity, rows, conflict);
+      if (conflict.length) await upsertAll(em, entity, rows, conflict, update);
       else for (const part of chunks(rows)) await em.createQueryBuilder().insert().into(entity).values(part).updateEntity(false).execute();
     }
   }

@@ -21,10 +21,6 @@ export class DeadlineRepository {
     return this.store.manager.find(DeadlineRecord, { order: { dueAt: 'ASC' } }) as Promise<Deadline[]>;
   }
 
-  async find(key: string): Promise<Deadline | null> {
-    return (await this.store.manager.findOneBy(DeadlineRecord, { key })) as Deadline | null;
-  }
-
   /** Those of these keys that are stored. */
   async findMany(keys: string[]): Promise<Deadline[]> {
     const found: Deadline[] = [];

@@ -21,6 +21,8 @@ const RETRY_MAX_MS = 300_000;
 export class Scheduler implements OnModuleDestroy {
   private readonly logger = new Logger(Scheduler.name);
   private readonly pending = new Map<string, Deadline>();
+  /** Handed to their owner and neither moved nor dropped since: a deadline may change while it waits for the owner's turn. */
+  private readonly firing = new Map<string, Deadline>();
   private readonly handling = new Set<Promise<void>>();
   private timer?: TimerHandle;
   private armedFor = Infinity;
@@ -52,13 +54,22 @@ export class Scheduler implements OnModuleDestroy {
 
   async cancel(key: string): Promise<void> {
     await this.store.transaction((em) => this.repo.remove(em, key));
-    this.disarm(key);
+    this.drop(key);
   }
 
   /** Mirrors changes a caller has just committed in its own transaction (see DeadlineRepository). */
   applied(changes: DeadlineChanges): void {
-    for (const key of changes.clear) this.disarm(key);
+    for (const key of changes.clear) this.drop(key);
     for (const d of changes.set) this.arm(d);
+  }
+
+  /**
+   * Whether deadline `d`, handed to its owner, still stands as stored: not moved or dropped since it fired. Every
+   * change of a stored deadline reaches the scheduler (`applied`, `schedule`, `cancel`), so the owner asks memory,
+   * not the database, in its turn.
+   */
+  stillDue(d: Deadline): boolean {
+    return this.firing.get(d.key) === d;
   }
 
   get size(): number {
@@ -71,10 +82,16 @@ export class Scheduler implements OnModuleDestroy {
 
   private arm(d: Deadline): void {
     if (this.stopped) return;
+    this.firing.delete(d.key);
     this.pending.set(d.key, d);
     this.metrics?.deadlinesPending.set(this.pending.size);
     const due = Date.parse(d.dueAt);
     if (due < this.armedFor) this.armTimer(due);
+  }
+
+  private drop(key: string): void {
+    this.firing.delete(key);
+    this.disarm(key);
   }
 
   /** The timer may still fire for it: it then finds nothing due and re-arms for the next one. */
@@ -106,14 +123,17 @@ export class Scheduler implements OnModuleDestroy {
 
   /** Handled, then removed; a failed handling (a database hiccup) is tried again later, backing off, rather than waiting for a restart. */
   private async handle(d: Deadline, attempt = 0): Promise<void> {
+    this.firing.set(d.key, d);
     try {
       await this.handler(d);
+      if (this.firing.get(d.key) === d) this.firing.delete(d.key);
       await this.repo.removeFired(d);
     } catch (e) {
       const retryMs = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** attempt);
       this.logger.error(`deadline ${d.key}: ${(e as Error).message}; trying again in ${retryMs / 1000} s`);
       this.clock.setTimeout(() => {
-        if (!this.stopped && !this.pending.has(d.key)) this.track(this.handle(d, attempt + 1));
+        // Not if it was moved or dropped meanwhile.
+        if (!this.stopped && this.firing.get(d.key) === d) this.track(this.handle(d, attempt + 1));
       }, retryMs);
     }
   }

@@ -93,6 +93,41 @@ describe('Scheduler', () => {
     expect(rows.get('x')?.dueAt).toBe(at(1_009_000));
   });
 
+  it('says whether a deadline handed to its owner still stands: not if it was moved or dropped while it waited for the turn', async () => {
+    const { scheduler, clock } = setup();
+    const waiting: Deadline[] = [];
+    let release!: () => void;
+    const turn = new Promise<void>((r) => (release = r));
+    scheduler.onDue(async (d) => {
+      waiting.push(d);
+      await turn;
+    });
+    for (const key of ['kept', 'moved', 'dropped']) await scheduler.schedule(deadline(key, 1_001_000));
+    clock.increment(1000);
+    const [kept, moved, dropped] = ['kept', 'moved', 'dropped'].map((k) => waiting.find((d) => d.key === k)!);
+    scheduler.applied({ set: [deadline('moved', 1_009_000)], clear: ['dropped'] });
+    expect([scheduler.stillDue(kept), scheduler.stillDue(moved), scheduler.stillDue(dropped)]).toEqual([true, false, false]);
+    release();
+    await flush();
+    expect(scheduler.stillDue(kept)).toBe(false); // handled
+  });
+
+  it('does not try again a failed deadline that was dropped meanwhile', async () => {
+    const { scheduler, clock } = setup();
+    let calls = 0;
+    scheduler.onDue(async () => {
+      calls += 1;
+      throw new Error('database down');
+    });
+    await scheduler.schedule(deadline('x', 1_001_000));
+    clock.increment(1000);
+    await flush();
+    scheduler.applied({ set: [], clear: ['x'] });
+    clock.increment(5000);
+    await flush();
+    expect(calls).toBe(1);
+  });
+
   it('fires nothing after it stopped', async () => {
     const { scheduler, clock, told } = setup();
     await scheduler.schedule(deadline('x', 1_001_000));
