@@ -3,6 +3,18 @@ import type { EntityManager, EntityTarget, ObjectLiteral, QueryDeepPartialEntity
 /** Rows per statement, and branch ids per `IN` list: well inside SQLite's and PostgreSQL's bound-parameter limits. */
 export const chunks = <T>(rows: T[], size = 200): T[][] => Array.from({ length: Math.ceil(rows.length / size) }, (_, i) => rows.slice(i * size, (i + 1) * size));
 
+/** Bound parameters per statement: under SQLite's limit (32,766) and PostgreSQL's (65,535). */
+const MAX_PARAMETERS = 30_000;
+
+/**
+ * As many rows per statement as the parameter limit allows. Under load each statement costs the hub an event-loop
+ * round trip, so a group commit's length is its number of statements (BENCHMARKS.md, issue 12 part 5).
+ */
+export const rowChunks = <T extends object>(rows: T[]): T[][] => {
+  const columns = rows.reduce((most, r) => Math.max(most, Object.keys(r).length), 1);
+  return chunks(rows, Math.floor(MAX_PARAMETERS / columns));
+};
+
 /**
  * Start-up reads: `query` once per chunk of branch ids (not once per branch: a round trip each, one after
  * another on SQLite's one connection), its rows grouped by branch in the order the query returned them.
@@ -36,7 +48,7 @@ export async function upsertAll<T extends ObjectLiteral>(
     .getMetadata(target)
     .columns.filter((c) => !conflict.includes(c.propertyName as keyof T & string) && (!update || update.includes(c.propertyName as keyof T & string)) && rows.some((r) => r[c.propertyName] !== undefined))
     .map((c) => c.databaseName);
-  for (const part of chunks(rows)) {
+  for (const part of rowChunks(rows)) {
     const insert = em.createQueryBuilder().insert().into(target).values(part as QueryDeepPartialEntity<T>[]).updateEntity(false);
     await (overwrite.length ? insert.orUpdate(overwrite, conflict) : insert.orIgnore()).execute();
   }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { In, type EntityManager, type EntityTarget, type ObjectLiteral } from 'typeorm';
-import { chunks, upsertAll } from './batch.js';
+import { chunks, rowChunks, upsertAll } from './batch.js';
 import { Store } from './store.js';
 
 interface Op {
@@ -194,7 +194,7 @@ export class GroupCommit {
       const [{ entity, conflict, update }] = same;
       const rows = same.map((o) => o.row!);
       if (conflict.length) await upsertAll(em, entity, rows, conflict, update);
-      else for (const part of chunks(rows)) await em.createQueryBuilder().insert().into(entity).values(part).updateEntity(false).execute();
+      else for (const part of rowChunks(rows)) await em.createQueryBuilder().insert().into(entity).values(part).updateEntity(false).execute();
     }
   }
 
@@ -209,7 +209,8 @@ export class GroupCommit {
     }
     for (const same of byColumns.values()) {
       const columns = Object.keys(same[0].key);
-      for (const part of chunks(same, columns.length === 1 ? 500 : 100)) {
+      // An `OR` chain deeper than SQLite's expression depth (1,000) is refused.
+      for (const part of chunks(same, columns.length === 1 ? 10_000 : 100)) {
         const [column] = columns;
         await em.delete(same[0].entity, columns.length === 1 ? { [column]: In(part.map((o) => o.key[column])) } : part.map((o) => o.key));
       }
