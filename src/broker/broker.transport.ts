@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { CustomTransportStrategy, MqttContext, Server } from '@nestjs/microservices';
-import { lastValueFrom } from 'rxjs';
+import { isObservable, lastValueFrom } from 'rxjs';
 import type { AedesPublishPacket } from 'aedes';
 import { topicMatches } from '../contracts/topics.js';
 import { BrokerService } from './broker.service.js';
@@ -23,10 +23,12 @@ export class BrokerTransport extends Server implements CustomTransportStrategy {
     callback();
   }
 
+  /** Resolves once the handler is done: a promise awaited, a stream (none of ours returns one) run to its end. */
   private async deliver(packet: AedesPublishPacket): Promise<void> {
     const handler = this.getHandlerByPattern(packet.topic);
     if (!handler) return;
-    await lastValueFrom(this.transformToObservable(await handler(packet.payload, new MqttContext([packet.topic, packet as never]))), { defaultValue: undefined });
+    const result = await handler(packet.payload, new MqttContext([packet.topic, packet as never]));
+    if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
   }
 
   /**
