@@ -41,7 +41,8 @@ export class AlertRepository {
   /**
    * Stores a clear decided in memory (`alert` as closed), drops its escalation deadline and tells headquarters, by
    * group commit like `raise` (so after it). Only condition alerts are cleared, and only event alerts are closed by
-   * a manager, so nothing else closes it meanwhile.
+   * a manager, so nothing else closes it meanwhile. A clear asked before its raise failed still stores the closed
+   * row: the history shows an alert nobody heard of (the failed raise is logged).
    */
   clear(alert: AlertView, escalation: string): Promise<void> {
     return this.commits.together(() => {
