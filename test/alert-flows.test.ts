@@ -1,5 +1,6 @@
 import type { Fleet } from '../device-sims/fleet.js';
 import { Branches } from '../src/branch/branches.service.js';
+import { HubEvents } from '../src/hub-events.js';
 import type { Rules } from '../src/config/config.schema.js';
 import { Store } from '../src/persistence/store.js';
 import { fleetOn } from './support/fleet.js';
@@ -44,6 +45,21 @@ describe('flows that raise alerts', () => {
       await hub.settle();
       expect(await openAlerts(hub, 'crowding')).toHaveLength(1);
       expect(await allAlerts(hub, 'crowding')).toHaveLength(2);
+    });
+
+    it('clears an acknowledged crowding alert and keeps who acknowledged it, in the database and in the cleared event', async () => {
+      const { cam } = await start();
+      await cam.occupancy('entrance', 10);
+      await hub.settle();
+      const [raised] = await openAlerts(hub, 'crowding');
+      await hub.api('POST', `/api/alerts/${raised.id}/ack`);
+      const heard: { id: string; open: boolean; ackedBy: string | null }[] = [];
+      hub.running.app.get(HubEvents).on('alertChanged', (e) => void heard.push(e.alert));
+      await cam.occupancy('entrance', 8);
+      await hub.settle();
+      const [cleared] = (await allAlerts(hub, 'crowding')) as (Alert & { ackedBy: string | null; ackedAt: string | null })[];
+      expect(cleared).toMatchObject({ id: raised.id, open: false, clearedAt: expect.any(String), ackedBy: 'lobby', ackedAt: expect.any(String) });
+      expect(heard).toEqual([expect.objectContaining({ id: raised.id, open: false, ackedBy: 'lobby' })]);
     });
 
     it('keeps one open crowding alert across a restart: footfall cannot clear it until a camera reads the zone again', async () => {
