@@ -12,6 +12,7 @@ import { KioskLine } from './kiosk-line.js';
 import type { CustomerRecord, DayRecord, ExpectedAlert } from './records.js';
 import { atMinute, checkScenario, minuteOf, type Scenario } from './scenario.js';
 import { countTaskEnds, type TaskEnds } from './task-ends.js';
+import { DayTimeline } from './timeline.js';
 
 export interface DayOptions {
   /** Only part of the day, HH:MM (default: open to close). */
@@ -53,10 +54,7 @@ class BranchDay {
   private readonly counters: Counters<Customer>;
   private readonly kiosks: KioskLine<Customer>;
   private readonly incidents: Incidents;
-  private readonly timers = new Set<unknown>();
-  private readonly fromMin: number;
-  private readonly toMin: number;
-  private readonly start: number;
+  private readonly time: DayTimeline;
   private inside = 0;
   /** Tickets the queue system shows waiting (issued, not called, served or given up): what the hub's rules count. */
   private ticketsWaiting = 0;
@@ -73,9 +71,7 @@ class BranchDay {
     private readonly opts: DayOptions,
   ) {
     this.clock = fleet.clock;
-    this.start = this.clock.now();
-    this.fromMin = minuteOf(opts.from ?? s.open);
-    this.toMin = minuteOf(opts.to ?? s.close);
+    this.time = new DayTimeline(this.clock, minuteOf(opts.from ?? s.open), minuteOf(opts.to ?? s.close), opts.signal);
     const sensors = [...fleet.sensors.values()];
     const entry = entryZones(branch);
     this.floor = new Floor(branch, sensors, sensors.find((x) => entry.includes(x.identity.zone ?? '')) ?? sensors[0], this.clock, s.seed, (e) => {
@@ -110,7 +106,7 @@ class BranchDay {
       counters: this.counters,
       kiosks: this.kiosks,
       expect: (a) => this.expected.push(a),
-      later: (fn, ms) => this.later(fn, ms),
+      later: (fn, ms) => this.time.later(fn, ms),
       send: (p) => this.send(p),
       ticketsWaiting: () => this.ticketsWaiting,
       nextTicket: (fn) => this.emptyPosts.push(fn),
@@ -124,8 +120,8 @@ class BranchDay {
     this.opts.signal?.addEventListener('abort', () => this.finished());
     this.schedule();
     await done;
-    const closedAt = this.timeOf(this.toMin);
-    for (const t of this.timers) this.clock.clearTimeout(t);
+    const closedAt = this.time.timeOf(this.time.toMin);
+    this.time.clear();
     this.counters.close();
     this.floor.close();
     for (const w of this.fleet.workers.values()) w.onWork = undefined;
@@ -136,9 +132,9 @@ class BranchDay {
       coordinated: this.opts.coordinated,
       scale: this.opts.scale,
       seed: this.s.seed,
-      start: this.start,
+      start: this.time.start,
       end: this.clock.now(),
-      startMinute: this.fromMin,
+      startMinute: this.time.fromMin,
       closedAt,
       customers: this.customers.map(({ draw: _, ...c }) => c),
       expectedAlerts: this.expected,
@@ -151,45 +147,27 @@ class BranchDay {
     };
   }
 
-  /** Hub time of a minute of the day. */
-  private timeOf(minute: number): number {
-    return this.start + (minute - this.fromMin) * 60_000;
-  }
-
-  private at(minute: number, fn: () => void): void {
-    if (minute < this.fromMin || minute >= this.toMin) return;
-    this.later(fn, this.timeOf(minute) - this.clock.now());
-  }
-
-  private later(fn: () => void, ms: number): void {
-    const t = this.clock.setTimeout(() => {
-      this.timers.delete(t);
-      if (!this.opts.signal?.aborted) fn();
-    }, ms);
-    this.timers.add(t);
-  }
-
   private schedule(): void {
     const s = this.s;
     const kioskServices = new Set(this.branch.services.filter((x) => x.kiosk && this.kiosks.zoneFor(x.id)).map((x) => x.id));
-    const arrivals = drawArrivals(s, kioskServices, this.fromMin, this.toMin);
-    for (const a of arrivals) this.at(a.minute, () => this.arrive(a));
+    const arrivals = drawArrivals(s, kioskServices, this.time.fromMin, this.time.toMin);
+    for (const a of arrivals) this.time.at(a.minute, () => this.arrive(a));
     for (const booking of this.opts.appointments ?? []) {
-      const a = appointmentArrival(s, booking, this.fromMin + (Date.parse(booking.at) - this.start) / 60_000, kioskServices);
-      this.at(a.minute, () => this.arrive(a));
+      const a = appointmentArrival(s, booking, this.time.fromMin + (Date.parse(booking.at) - this.time.start) / 60_000, kioskServices);
+      this.time.at(a.minute, () => this.arrive(a));
     }
     // Counters in force when the played part begins, then each change.
-    for (const [hhmm, open] of Object.entries(s.counters)) this.at(Math.max(minuteOf(hhmm), this.fromMin), () => this.openCounters(open));
-    const initial = atMinute(s.counters, this.fromMin);
+    for (const [hhmm, open] of Object.entries(s.counters)) this.time.at(Math.max(minuteOf(hhmm), this.time.fromMin), () => this.openCounters(open));
+    const initial = atMinute(s.counters, this.time.fromMin);
     if (initial) this.openCounters(initial);
-    for (const u of s.unattended) this.at(minuteOf(u.at), () => this.incidents.unattended(u));
-    for (const f of s.failures) this.at(minuteOf(f.at), () => this.incidents.fail(f));
-    for (const c of s.crowds) this.at(minuteOf(c.at), () => this.incidents.crowd(c));
-    this.later(() => {
+    for (const u of s.unattended) this.time.at(minuteOf(u.at), () => this.incidents.unattended(u));
+    for (const f of s.failures) this.time.at(minuteOf(f.at), () => this.incidents.fail(f));
+    for (const c of s.crowds) this.time.at(minuteOf(c.at), () => this.incidents.crowd(c));
+    this.time.later(() => {
       this.arrivalsDone = true;
-      this.later(() => this.finished(), this.opts.drainMs ?? 2 * 3600_000);
+      this.time.later(() => this.finished(), this.opts.drainMs ?? 2 * 3600_000);
       this.checkDone();
-    }, this.timeOf(this.toMin) - this.clock.now());
+    }, this.time.timeOf(this.time.toMin) - this.clock.now());
   }
 
   private openCounters(open: Record<string, number>): void {
@@ -209,14 +187,14 @@ class BranchDay {
     if (this.greeting.get(zone)) c.greetedAt = now;
     if (this.welcoming.get(zone)) c.welcomedAt = now;
     if (a.segment === 'vip') this.expected.push({ type: 'vip-arrival', subject: `${zone}@`, at: now });
-    this.later(() => void this.afterEntrance(c).catch((e: Error) => (this.error ??= e)), a.entranceMs);
+    this.time.later(() => void this.afterEntrance(c).catch((e: Error) => (this.error ??= e)), a.entranceMs);
   }
 
   private async afterEntrance(c: Customer): Promise<void> {
     const waiting = waitingZones(this.branch)[0] ?? entryZones(this.branch)[0];
     if (c.kind === 'browse') {
       this.floor.move(c.id, waiting);
-      return this.later(() => this.leave(c), c.draw.stayMs);
+      return this.time.later(() => this.leave(c), c.draw.stayMs);
     }
     if (c.kind === 'self-serve') return this.toKiosks(c);
     const queue = [...this.fleet.queues.values()][0];
@@ -229,15 +207,15 @@ class BranchDay {
     this.floor.move(c.id, waiting);
     this.counters.join(c);
     const longWaitMs = this.branch.rules.longWaitMin * 60_000;
-    this.later(() => {
+    this.time.later(() => {
       if (this.counters.waiting(c.service).includes(c)) this.expected.push({ type: 'long-wait', subject: `${c.service}/${c.ticket}`, at: this.clock.now() });
     }, longWaitMs);
-    this.later(() => {
+    this.time.later(() => {
       if (!this.counters.leave(c)) return;
       c.abandonedAt = this.clock.now();
       this.ticketsWaiting -= 1;
       this.send(queue.abandon(c.ticket!, c.service!));
-      this.later(() => this.leave(c), 10_000);
+      this.time.later(() => this.leave(c), 10_000);
     }, c.draw.stayMs);
   }
 
@@ -257,7 +235,7 @@ class BranchDay {
   private served(c: Customer, by: 'counter' | 'kiosk'): void {
     c.servedAt = this.clock.now();
     c.servedBy = by;
-    this.later(() => this.leave(c), 20_000);
+    this.time.later(() => this.leave(c), 20_000);
   }
 
   private leave(c: Customer): void {
@@ -307,7 +285,7 @@ class BranchDay {
     c.guideOfferedAt = now;
     if (!c.draw.followsGuide || !this.counters.leave(c)) return;
     c.diverted = true;
-    this.later(() => this.toKiosks(c), c.draw.walkMs);
+    this.time.later(() => this.toKiosks(c), c.draw.walkMs);
   }
 
   private peopleIn(zone: string): Customer[] {
