@@ -44,6 +44,8 @@ export class BrokerService implements OnModuleInit, OnApplicationBootstrap, OnMo
   private onDevicePublish: DevicePublishHandler = async () => {};
   /** Presence work still running; shutdown waits for it so nothing is lost. */
   private readonly pending = new Set<Promise<void>>();
+  /** Connections between CONNACK and ready, each with what ends its wait in `pending`. */
+  private readonly connecting = new Map<Client, () => void>();
   /** aedes hands over the packets of one socket read concurrently; a device's messages are still handled in the order it sent them. */
   private readonly inOrder = new KeyedQueue();
   private readonly presenceOrder = new KeyedQueue();
@@ -81,8 +83,16 @@ export class BrokerService implements OnModuleInit, OnApplicationBootstrap, OnMo
         });
       },
     });
-    this.aedes.on('clientReady', (client) => this.track(this.connected(client)));
-    this.aedes.on('clientDisconnect', (client) => this.track(this.disconnected(client)));
+    // CONNACK is sent between 'client' and 'clientReady' (aedes' connect steps): a device may already act on it.
+    this.aedes.on('client', (client) => this.track(new Promise((ready) => this.connecting.set(client, ready))));
+    this.aedes.on('clientReady', (client) => {
+      this.track(this.connected(client));
+      this.accepted(client);
+    });
+    this.aedes.on('clientDisconnect', (client) => {
+      this.track(this.disconnected(client));
+      this.accepted(client);
+    });
     this.aedes.on('clientError', (client, err) => this.logger.debug(`client ${client?.id}: ${err.message}`));
     this.aedes.on('connectionError', (client, err) => this.logger.debug(`connection ${client?.id}: ${err.message}`));
   }
@@ -143,9 +153,16 @@ export class BrokerService implements OnModuleInit, OnApplicationBootstrap, OnMo
     );
   }
 
-  /** Resolves when every device message and presence change received so far has been handled */
+  /** Resolves when every device message, connection and presence change received so far has been handled. */
   async settled(): Promise<void> {
-    await Promise.all([...this.pending, this.inOrder.drain(), this.presenceOrder.drain()]);
+    do await Promise.all([...this.pending, this.inOrder.drain(), this.presenceOrder.drain()]);
+    while (this.pending.size); // a connection accepted meanwhile became a presence change
+  }
+
+  /** The connection's presence change is under way (or it closed before it was ready). */
+  private accepted(client: Client): void {
+    this.connecting.get(client)?.();
+    this.connecting.delete(client);
   }
 
   isOnline(deviceId: string): boolean {
