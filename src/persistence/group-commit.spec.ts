@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sqlite3 from 'sqlite3';
 import type { DataSource } from 'typeorm';
 import { openDatabase } from './data-source.js';
 import { DeadlineRecord, FootfallHourRecord, TrackEventRecord } from './entities.js';
@@ -12,7 +13,10 @@ describe('GroupCommit', () => {
   let dir: string;
   let db: DataSource;
   let commits: GroupCommit;
+  /** Transactions the group commit asked of the store. */
   let transactions: number;
+  /** Calls into the SQLite driver (each one a trip through the event loop). */
+  let driverCalls: number;
   const hour = (h: number) => `2026-12-01T0${h}:00:00.000Z`;
   const rows = async () => (await db.manager.find(FootfallHourRecord, { order: { hour: 'ASC' } })).map((r) => [r.hour.slice(11, 13), r.inCount]);
 
@@ -21,8 +25,14 @@ describe('GroupCommit', () => {
     db = await openDatabase({ dataDir: dir });
     const store = new Store(db);
     transactions = 0;
-    const transaction = store.transaction.bind(store);
-    store.transaction = (work) => (transactions++, transaction(work));
+    const writeAll = store.writeAll.bind(store);
+    store.writeAll = (statements, then) => (transactions++, writeAll(statements, then));
+    driverCalls = 0;
+    const connection = (db.driver as unknown as { databaseConnection: Record<string, (...a: unknown[]) => unknown> }).databaseConnection;
+    for (const method of ['run', 'all', 'exec']) {
+      const call = connection[method].bind(connection);
+      connection[method] = (...a: unknown[]) => (driverCalls++, call(...a));
+    }
     commits = new GroupCommit(store);
   });
   afterEach(async () => {
@@ -35,6 +45,21 @@ describe('GroupCommit', () => {
     await Promise.all([put(1, 1), put(2, 5), put(1, 3), put(3, 7)]);
     expect(transactions).toBe(1);
     expect(await rows()).toEqual([['01', 3], ['02', 5], ['03', 7]]);
+  });
+
+  it('sends a commit of rows of several tables and shapes to SQLite in one call', async () => {
+    const put = (h: number) => commits.put(FootfallHourRecord, ['branchId', 'hour'], { branchId: 'b1', hour: hour(h), inCount: h, outCount: 0 });
+    await Promise.all([put(1), put(2)]);
+    driverCalls = 0;
+    await Promise.all([
+      put(3),
+      commits.remove(FootfallHourRecord, { branchId: 'b1', hour: hour(1) }),
+      commits.insert(TrackEventRecord, { branchId: 'b1', track: 't1', zone: 'hall', event: 'enter', at: hour(3) }),
+      commits.put(DeadlineRecord, ['key'], { key: 'k1', branchId: 'b1', kind: 'flow', dueAt: hour(1), data: { says: "it's ?" } }),
+    ]);
+    expect(driverCalls).toBe(1);
+    expect(await rows()).toEqual([['02', 2], ['03', 3]]);
+    expect((await db.manager.findOneByOrFail(DeadlineRecord, { key: 'k1' })).data).toEqual({ says: "it's ?" });
   });
 
   it('appends rows without a key as asked, each one, in the same transaction as the puts beside them', async () => {
@@ -106,6 +131,11 @@ describe('GroupCommit', () => {
     await commits.put(FootfallHourRecord, ['branchId', 'hour'], { branchId: 'b1', hour: hour(6), inCount: 2, outCount: 0 });
     expect(await rows()).toEqual([['06', 2]]);
     await commits.flushed();
+    // Committed, not left inside the failed commit's transaction: another connection sees it.
+    const other = new sqlite3.Database(join(dir, 'hub.sqlite'), sqlite3.OPEN_READONLY);
+    const seen = await new Promise((ok, fail) => other.all('SELECT hour FROM footfall_hour', (e, r) => (e ? fail(e) : ok(r))));
+    await new Promise((ok) => other.close(ok));
+    expect(seen).toEqual([{ hour: hour(6) }]);
   });
 
   it('keeps rows nobody waits for until a commit someone waits for takes them along, or LAZY_MS passed', async () => {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { In, type EntityManager, type EntityTarget, type ObjectLiteral } from 'typeorm';
-import { chunks, rowChunks, upsertAll } from './batch.js';
+import { asStatement, chunks, rowChunks, upserts } from './batch.js';
+import type { Statement } from './sql-script.js';
 import { Store } from './store.js';
 
 interface Op {
@@ -153,7 +154,7 @@ export class GroupCommit {
       if (!this.flushing && this.next.every((u) => u.lazy)) await this.company();
       const units = this.next.splice(0);
       try {
-        await this.store.transaction((em) => this.writeUnits(em, units));
+        await this.writeUnits(units);
         for (const u of units) u.settle();
       } catch (e) {
         if (units.length === 1) units[0].settle(e);
@@ -165,7 +166,7 @@ export class GroupCommit {
 
   private async commitAlone(unit: Unit): Promise<void> {
     try {
-      await this.store.transaction((em) => this.writeUnits(em, [unit]));
+      await this.writeUnits([unit]);
       unit.settle();
     } catch (e) {
       unit.settle(e);
@@ -173,15 +174,15 @@ export class GroupCommit {
   }
 
   /** The units' rows merged (a key asked by several units: as the last one asked it), then their work, in order. */
-  private async writeUnits(em: EntityManager, units: Unit[]): Promise<void> {
+  private writeUnits(units: Unit[]): Promise<void> {
     const ops = new Map<string, Op>();
     for (const u of units) for (const [id, op] of u.ops) ops.set(id, op);
-    await this.write(em, [...ops.values()]);
-    for (const u of units) for (const work of u.works) await work(em);
+    const works = units.flatMap((u) => u.works);
+    return this.store.writeAll(this.statements([...ops.values()]), works.length ? async (em) => { for (const work of works) await work(em); } : undefined);
   }
 
-  private async write(em: EntityManager, ops: Op[]): Promise<void> {
-    await this.removeAll(em, ops.filter((op) => !op.row));
+  private statements(ops: Op[]): Statement[] {
+    const out = this.removals(ops.filter((op) => !op.row));
     const shapes = new Map<string, Op[]>();
     for (const op of ops) {
       if (!op.row) continue;
@@ -193,13 +194,14 @@ export class GroupCommit {
     for (const same of shapes.values()) {
       const [{ entity, conflict, update }] = same;
       const rows = same.map((o) => o.row!);
-      if (conflict.length) await upsertAll(em, entity, rows, conflict, update);
-      else for (const part of rowChunks(rows)) await em.createQueryBuilder().insert().into(entity).values(part).updateEntity(false).execute();
+      if (conflict.length) out.push(...upserts(this.store.manager, entity, rows, conflict, update));
+      else for (const part of rowChunks(rows)) out.push(asStatement(this.store.manager.createQueryBuilder().insert().into(entity).values(part)));
     }
+    return out;
   }
 
   /** Rows deleted a statement per table, key columns and chunk: `IN (…)` for a one-column key, `OR`ed keys for several. */
-  private async removeAll(em: EntityManager, ops: Op[]): Promise<void> {
+  private removals(ops: Op[]): Statement[] {
     const byColumns = new Map<string, Op[]>();
     for (const op of ops) {
       const id = `${this.store.entityName(op.entity)}\u0000${Object.keys(op.key).join(',')}`;
@@ -207,13 +209,16 @@ export class GroupCommit {
       if (same) same.push(op);
       else byColumns.set(id, [op]);
     }
+    const out: Statement[] = [];
     for (const same of byColumns.values()) {
       const columns = Object.keys(same[0].key);
       // An `OR` chain deeper than SQLite's expression depth (1,000) is refused.
       for (const part of chunks(same, columns.length === 1 ? 10_000 : 100)) {
         const [column] = columns;
-        await em.delete(same[0].entity, columns.length === 1 ? { [column]: In(part.map((o) => o.key[column])) } : part.map((o) => o.key));
+        const where = columns.length === 1 ? { [column]: In(part.map((o) => o.key[column])) } : part.map((o) => o.key);
+        out.push(asStatement(this.store.manager.createQueryBuilder().delete().from(same[0].entity).where(where)));
       }
     }
+    return out;
   }
 }

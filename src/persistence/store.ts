@@ -1,6 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { Database } from 'sqlite3';
 import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
+import { inlined, type Statement } from './sql-script.js';
 
 /** A caller's unit of work, waiting for its turn on SQLite's one connection. */
 interface Unit {
@@ -59,6 +61,21 @@ export class Store {
    */
   write<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
     return this.outsideTransactions(work);
+  }
+
+  /**
+   * Statements as one transaction, `then` after them in it. On SQLite they go to the driver as one script, their values
+   * inlined, run back to back on its thread: each statement sent alone is a round trip through the event loop, and
+   * under load a commit lasted as many of them as it had statements while a greet's task commit waited behind it
+   * (BENCHMARKS.md, issue 12 part 6). Without `then` the script is the whole transaction (SAVEPOINT … RELEASE: its own,
+   * or nested in the one it is batched into), one call. PostgreSQL: a statement at a time.
+   */
+  writeAll(statements: Statement[], then?: (em: EntityManager) => Promise<void>): Promise<void> {
+    if (this.oneAtATime && !then) return this.enqueue(() => this.script(statements), true);
+    return this.transaction(async (em) => {
+      await this.execute(em, statements);
+      await then?.(em);
+    });
   }
 
   /** An entity's table: what tells rows of two entities apart. */
@@ -137,6 +154,30 @@ export class Store {
     let tx!: EntityManager;
     const result = await this.db.transaction((em) => work((tx = em)));
     return { result, em: tx };
+  }
+
+  private async execute(em: EntityManager, statements: Statement[]): Promise<void> {
+    if (this.oneAtATime) {
+      if (statements.length) await this.exec(statements.map(inlined).join(';\n'));
+    } else for (const { sql, params } of statements) await em.query(sql, params);
+  }
+
+  private async script(statements: Statement[]): Promise<void> {
+    if (!statements.length) return;
+    const body = statements.map(inlined).join(';\n');
+    try {
+      await this.exec(`SAVEPOINT group_commit;\n${body};\nRELEASE group_commit`);
+    } catch (e) {
+      // The script stops at the failing statement, inside the savepoint: undo what ran of it.
+      await this.exec('ROLLBACK TO group_commit; RELEASE group_commit').catch((undo: Error) => this.logger.error(`rollback after a failed script: ${undo.message}`));
+      throw e;
+    }
+  }
+
+  /** SQLite's one connection (TypeORM's SQLite driver keeps exactly one). */
+  private exec(sql: string): Promise<void> {
+    const connection = (this.db.driver as unknown as { databaseConnection: Database }).databaseConnection;
+    return new Promise((resolve, reject) => connection.exec(sql, (e) => (e ? reject(e) : resolve())));
   }
 
   /** A hook that throws is a bug of its own: it must not undo or repeat what was committed. */
