@@ -1,5 +1,5 @@
-import type { EntityManager, EntityTarget, ObjectLiteral, QueryBuilder, QueryDeepPartialEntity } from 'typeorm';
-import type { Statement } from './sql-script.js';
+import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
+import { insertRows } from './row-statements.js';
 
 /** Rows per statement, and branch ids per `IN` list: well inside SQLite's and PostgreSQL's bound-parameter limits. */
 export const chunks = <T>(rows: T[], size = 200): T[][] => Array.from({ length: Math.ceil(rows.length / size) }, (_, i) => rows.slice(i * size, (i + 1) * size));
@@ -32,29 +32,14 @@ export async function byBranch<T extends { branchId: string }>(ids: string[], qu
   return out;
 }
 
-/** A query builder's statement, not run. */
-export function asStatement(query: Pick<QueryBuilder<ObjectLiteral>, 'getQueryAndParameters'>): Statement {
-  const [sql, params] = query.getQueryAndParameters();
-  return { sql, params };
-}
-
 /**
  * Whole rows, many at once: one INSERT … ON CONFLICT (…) DO UPDATE per chunk, the columns given (or those of `update`)
  * updated. TypeORM's `save` reads each row first and `em.upsert` reads back what the database generated: a round trip
  * each on the hot path, and half the time of 10,000 rows at start-up.
  */
-export function upserts<T extends ObjectLiteral>(em: EntityManager, target: EntityTarget<T>, rows: Partial<T>[], conflict: (keyof T & string)[], update?: (keyof T & string)[]): Statement[] {
-  const overwrite = em.connection
-    .getMetadata(target)
-    .columns.filter((c) => !conflict.includes(c.propertyName as keyof T & string) && (!update || update.includes(c.propertyName as keyof T & string)) && rows.some((r) => r[c.propertyName] !== undefined))
-    .map((c) => c.databaseName);
-  return rowChunks(rows).map((part) => {
-    const insert = em.createQueryBuilder().insert().into(target).values(part as QueryDeepPartialEntity<T>[]).updateEntity(false);
-    return asStatement(overwrite.length ? insert.orUpdate(overwrite, conflict) : insert.orIgnore());
-  });
-}
-
-/** `upserts`, run in `em`. */
 export async function upsertAll<T extends ObjectLiteral>(em: EntityManager, target: EntityTarget<T>, rows: Partial<T>[], conflict: (keyof T & string)[], update?: (keyof T & string)[]): Promise<void> {
-  for (const { sql, params } of upserts(em, target, rows, conflict, update)) await em.query(sql, params);
+  for (const part of rowChunks(rows)) {
+    const { sql, params } = insertRows(em, target, part, conflict, update);
+    await em.query(sql, params);
+  }
 }

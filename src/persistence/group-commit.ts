@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { In, type EntityManager, type EntityTarget, type ObjectLiteral } from 'typeorm';
-import { asStatement, chunks, rowChunks, upserts } from './batch.js';
+import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
+import { chunks, rowChunks } from './batch.js';
+import { deleteKeys, insertRows } from './row-statements.js';
 import type { Statement } from './sql-script.js';
 import { Store } from './store.js';
 
@@ -194,8 +195,7 @@ export class GroupCommit {
     for (const same of shapes.values()) {
       const [{ entity, conflict, update }] = same;
       const rows = same.map((o) => o.row!);
-      if (conflict.length) out.push(...upserts(this.store.manager, entity, rows, conflict, update));
-      else for (const part of rowChunks(rows)) out.push(asStatement(this.store.manager.createQueryBuilder().insert().into(entity).values(part)));
+      for (const part of rowChunks(rows)) out.push(insertRows(this.store.manager, entity, part, conflict, update));
     }
     return out;
   }
@@ -214,9 +214,7 @@ export class GroupCommit {
       const columns = Object.keys(same[0].key);
       // An `OR` chain deeper than SQLite's expression depth (1,000) is refused.
       for (const part of chunks(same, columns.length === 1 ? 10_000 : 100)) {
-        const [column] = columns;
-        const where = columns.length === 1 ? { [column]: In(part.map((o) => o.key[column])) } : part.map((o) => o.key);
-        out.push(asStatement(this.store.manager.createQueryBuilder().delete().from(same[0].entity).where(where)));
+        out.push(deleteKeys(this.store.manager, same[0].entity, part.map((o) => o.key)));
       }
     }
     return out;

@@ -33,6 +33,7 @@ const asDouble = (digits: string) => (/[.e]/.test(digits) ? digits : `${digits}.
 
 /** The statement with each `?` outside quotes replaced by its value's literal. */
 export function inlined({ sql, params }: Statement): string {
+  if (!params.length) return sql; // written with its values inlined (row-statements.ts)
   let out = '';
   let from = 0;
   let next = 0;
