@@ -16,13 +16,16 @@
  * group-committed behind the turns, and a backlog there would not show in the PUBACK rate. So after each hub
  * burst the hub's SQLite file is read (read-only) until every `track` acked has its raw row: the burst plus that
  * drain is the time the hub took to fully process the burst (stored).
+ *
+ * CPU per message: the process's user + system time over the burst (the hub's until its rows are stored), every
+ * thread (SQLite's included), per message acked — what the hub spends on a message beside what the broker does.
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import { connect as netConnect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
-import { branchesConfig, log, sleep, startBare, startHub, writeConfig, type BenchDevice, type BenchOptions, type Broker, type Row } from './harness.js';
+import { branchesConfig, cpuMsOf, log, sleep, startBare, startHub, writeConfig, type BenchDevice, type BenchOptions, type Broker, type Row } from './harness.js';
 
 const PUBLISHERS = 10;
 const WINDOW = 32;
@@ -190,13 +193,17 @@ export async function ingest(opts: BenchOptions): Promise<Row[]> {
             await sleep(500); // let the hub finish what the previous burst queued (group commits, summaries)
             const hubDb = b.name === 'hub' ? db : undefined;
             const before = hubDb ? await storedTracks(hubDb) : 0;
+            const cpu0 = cpuMsOf(b.pid);
             const run = await burst(sets.get(b)!.clients, sets.get(b)!.gens, SECONDS);
             (rates[`${kind} ${b.name}`] ??= []).push(run.rate);
+            const cpuPerMessage = () => ((cpuMsOf(b.pid) - cpu0) * 1000) / run.acked;
             if (!hubDb) {
+              (rates[`${kind} cpu bare`] ??= []).push(cpuPerMessage());
               log(`ingest ${kind} run ${r + 1} ${b.name}: ${run.rate.toFixed(0)} msg/s`);
               continue;
             }
             const drain = await drained(hubDb, before + run.tracks);
+            (rates[`${kind} cpu hub`] ??= []).push(cpuPerMessage());
             (rates[`${kind} stored`] ??= []).push(run.acked / ((run.ms + drain) / 1000));
             (rates[`${kind} drain`] ??= []).push(drain);
             log(`ingest ${kind} run ${r + 1} hub: ${run.rate.toFixed(0)} msg/s acked, stored ${drain.toFixed(0)} ms after the burst`);
@@ -228,5 +235,12 @@ export async function ingest(opts: BenchOptions): Promise<Row[]> {
       target: { kind: 'ratio', op: '>=', value: 0.5, label: 'hub/bare ≥ 0.5' },
     },
     { part: 'ingest', metric: `the same: rows still being stored after the ${SECONDS} s burst`, unit: 'ms', hub: rates[`${kind} drain`] },
+    {
+      part: 'ingest',
+      metric: `the same: CPU per message, every thread of the process (hub: until every row is stored)`,
+      unit: 'µs',
+      hub: rates[`${kind} cpu hub`],
+      bare: rates[`${kind} cpu bare`],
+    },
   ]);
 }
