@@ -63,7 +63,7 @@ export class AlertRepository {
 
   /** Headquarters' event, numbered in the same transaction (only with an uplink). */
   private tell(branchId: string, event: UplinkEvent): void {
-    if (this.outbox.enabled) void this.commits.run((em) => this.outbox.append(em, branchId, event));
+    this.outbox.ask(branchId, event);
   }
 
   /** The open ones of these branches (what their owners take over), by branch. */

@@ -22,7 +22,9 @@ type Work = (em: EntityManager) => Promise<void>;
 /** What one caller asked together: stored whole or not at all. */
 interface Unit {
   ops: Map<string, Op>;
-  /** Run in the transaction after the rows. */
+  /** Run after the rows, in the order asked (still one call on SQLite). */
+  statements: Statement[];
+  /** Run in the transaction after the rows and statements. */
   works: Work[];
   committed: Promise<void>;
   settle: (e?: unknown) => void;
@@ -99,7 +101,14 @@ export class GroupCommit {
     return this.add({ entity, conflict: [], key: null, row }, [++this.appended]);
   }
 
-  /** Work that must commit with the rows of its unit (an outbox event, numbered in the transaction). */
+  /** Statements that must commit with the rows of its unit, after them (an outbox event, numbered by the database). */
+  execute(statements: Statement[]): Promise<void> {
+    const unit = this.filling ?? this.newUnit(false);
+    unit.statements.push(...statements);
+    return unit.committed;
+  }
+
+  /** Work that must commit with the rows of its unit, after its statements (it may read). */
   run(work: Work): Promise<void> {
     const unit = this.filling ?? this.newUnit(false);
     unit.works.push(work);
@@ -135,7 +144,7 @@ export class GroupCommit {
     let settle!: (e?: unknown) => void;
     const committed = new Promise<void>((resolve, reject) => (settle = (e) => (e === undefined ? resolve() : reject(e))));
     committed.catch(() => undefined); // each caller sees the error through its own await
-    const unit = { ops: new Map(), works: [], committed, settle, lazy };
+    const unit = { ops: new Map(), statements: [], works: [], committed, settle, lazy };
     this.next.push(unit);
     if (!lazy) this.hurry?.();
     this.running ??= this.commitNext();
@@ -186,7 +195,8 @@ export class GroupCommit {
     const ops = new Map<string, Op>();
     for (const u of units) for (const [id, op] of u.ops) ops.set(id, op);
     const works = units.flatMap((u) => u.works);
-    return this.store.writeAll(this.statements([...ops.values()]), works.length ? async (em) => { for (const work of works) await work(em); } : undefined);
+    const statements = [...this.statements([...ops.values()]), ...units.flatMap((u) => u.statements)];
+    return this.store.writeAll(statements, works.length ? async (em) => { for (const work of works) await work(em); } : undefined);
   }
 
   private statements(ops: Op[]): Statement[] {

@@ -19,7 +19,11 @@ class Writer {
 
   value(column: ColumnMetadata, raw: unknown): string {
     if (raw === undefined) return this.sqlite ? ((this.em.connection.driver.normalizeDefault(column) as string | undefined) ?? 'NULL') : 'DEFAULT';
-    const value = this.em.connection.driver.preparePersistentValue(raw, column) as unknown;
+    return this.plain(this.em.connection.driver.preparePersistentValue(raw, column));
+  }
+
+  /** A value as the database takes it (a string, a number). */
+  plain(value: unknown): string {
     if (this.sqlite) return sqlLiteral(value);
     this.params.push(value);
     return `$${this.params.length}`;
@@ -31,6 +35,12 @@ class Writer {
 }
 
 const quote = (name: string) => `"${name}"`;
+
+/** A statement of the caller's own, its values placed by `value` (inlined on SQLite, numbered on PostgreSQL). */
+export function statementOf(em: EntityManager, write: (value: (v: unknown) => string) => string): Statement {
+  const w = new Writer(em);
+  return w.statement(write((v) => w.plain(v)));
+}
 
 /**
  * INSERT of `rows` (all given columns; a column a row leaves undefined takes its default), with `conflict` as

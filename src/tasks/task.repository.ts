@@ -38,10 +38,7 @@ export class TaskRepository {
       for (const t of steps.flatMap((s) => s.transitions)) void this.commits.insert(TaskTransitionRecord, t);
       for (const t of tasks.values()) void this.commits.put(TaskRecord, ['id'], t);
       for (const s of steps) this.deadlines.ask(s.deadlines);
-      if (!failed.length) return;
-      void this.commits.run(async (em) => {
-        for (const { task, reason } of failed) await this.outbox.append(em, task.branchId, { kind: 'task-failed', taskId: task.id, type: task.type, deviceId: task.deviceId, reason });
-      });
+      for (const { task, reason } of failed) this.outbox.ask(task.branchId, { kind: 'task-failed', taskId: task.id, type: task.type, deviceId: task.deviceId, reason });
     });
   }
 

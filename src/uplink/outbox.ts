@@ -5,6 +5,9 @@ import { HUB_CONFIG } from '../config/config.module.js';
 import type { HubConfig } from '../config/config.schema.js';
 import { UplinkCursorRecord, UplinkEventRecord } from '../persistence/entities.js';
 import { chunks } from '../persistence/batch.js';
+import { GroupCommit } from '../persistence/group-commit.js';
+import { statementOf } from '../persistence/row-statements.js';
+import type { Statement } from '../persistence/sql-script.js';
 import { Store } from '../persistence/store.js';
 
 export interface Backlog {
@@ -31,11 +34,14 @@ export class Outbox {
   private readonly max: number;
   readonly enabled: boolean;
   private wake: (branchId: string) => void = () => undefined;
+  /** Events each branch may still take before its backlog could pass `max` (none known: count first). */
+  private readonly room = new Map<string, number>();
 
   constructor(
     @Inject(HUB_CONFIG) config: HubConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly store: Store,
+    private readonly commits: GroupCommit,
   ) {
     this.enabled = config.uplink !== undefined;
     this.max = config.uplink?.maxBacklog ?? 0;
@@ -49,20 +55,18 @@ export class Outbox {
   /** Within the transaction `em` of what the event reports. */
   async append(em: EntityManager, branchId: string, event: UplinkEvent): Promise<void> {
     if (!this.enabled) return;
-    const seq = await this.nextSeq(em, branchId);
-    await this.put(em, branchId, seq, event);
-    const oldest = (await em.findOne(UplinkEventRecord, { where: { branchId }, order: { seq: 'ASC' }, select: { seq: true } }))?.seq ?? seq;
-    if (seq - oldest + 1 > this.max) {
-      // The notice takes the next seq; the oldest go so that `max` events wait, the notice included. A notice
-      // dropped itself passes its count on: every missing seq at HQ is counted by a notice HQ receives.
-      const notice = await this.nextSeq(em, branchId);
-      const gone = await em.find(UplinkEventRecord, { where: { branchId, seq: LessThanOrEqual(notice - this.max) } });
-      await em.delete(UplinkEventRecord, { branchId, seq: LessThanOrEqual(notice - this.max) });
-      const carried = gone.reduce((n, r) => n + ((r.body as UplinkEvent).kind === 'backlog-dropped' ? (r.body as { dropped: number }).dropped : 0), 0);
-      await this.put(em, branchId, notice, { kind: 'backlog-dropped', dropped: gone.length + carried });
-    }
+    for (const { sql, params } of this.numbered(em, branchId, event)) await em.query(sql, params);
+    if (!this.roomFor(branchId)) await this.trim(em, branchId);
     // The sender sees the rows once their transaction committed.
     this.store.afterCommit(em, () => this.wake(branchId));
+  }
+
+  /** The same, asked inside a group-commit unit (`GroupCommit.together`): its statements go with the unit's rows. */
+  ask(branchId: string, event: UplinkEvent): void {
+    if (!this.enabled) return;
+    const stored = this.commits.execute(this.numbered(this.store.manager, branchId, event));
+    if (!this.roomFor(branchId)) void this.commits.run((em) => this.trim(em, branchId));
+    void stored.then(() => this.wake(branchId), () => undefined);
   }
 
   /** The oldest waiting events, in `seq` order. */
@@ -103,15 +107,51 @@ export class Outbox {
     return out;
   }
 
-  private async put(em: EntityManager, branchId: string, seq: number, event: UplinkEvent): Promise<void> {
+  /**
+   * The statements that store `event` as the branch's next `seq`, no read among them: the cursor row made or moved
+   * on, then the event copied from it. The number is taken in the transaction that stores the event — one taken
+   * in memory and rolled back would leave a gap, which headquarters counts as a lost event.
+   */
+  private numbered(em: EntityManager, branchId: string, event: UplinkEvent): Statement[] {
     const ts = new Date(this.clock.now()).toISOString();
-    await em.insert(UplinkEventRecord, { branchId, seq, body: { seq, ts, ...event }, createdAt: ts });
+    const rest = JSON.stringify({ ts, ...event }).slice(1); // the body is `{"seq":N,` and this
+    return [
+      statementOf(em, (v) => `INSERT INTO "uplink_cursor" ("branchId", "seq") VALUES (${v(branchId)}, 1) ON CONFLICT ("branchId") DO UPDATE SET "seq" = "uplink_cursor"."seq" + 1`),
+      statementOf(
+        em,
+        (v) =>
+          `INSERT INTO "uplink_event" ("branchId", "seq", "body", "createdAt") SELECT "branchId", "seq", '{"seq":' || CAST("seq" AS TEXT) || ${v(`,${rest}`)}, ${v(ts)} FROM "uplink_cursor" WHERE "branchId" = ${v(branchId)}`,
+      ),
+    ];
   }
 
-  /** One more for the branch: the cursor row is created if missing, then updated (and so locked, on PostgreSQL) in the caller's transaction. */
-  private async nextSeq(em: EntityManager, branchId: string): Promise<number> {
-    await em.createQueryBuilder().insert().into(UplinkCursorRecord).values({ branchId, seq: 0 }).orIgnore().execute();
-    await em.createQueryBuilder().update(UplinkCursorRecord).set({ seq: () => 'seq + 1' }).where({ branchId }).execute();
-    return (await em.findOneByOrFail(UplinkCursorRecord, { branchId })).seq;
+  /**
+   * Whether the branch's backlog surely stays within `maxBacklog` with one more event (counted down from the last
+   * `trim`, which counts; events delivered or rolled back since only leave more room).
+   */
+  private roomFor(branchId: string): boolean {
+    const left = this.room.get(branchId) ?? 0;
+    if (left > 0) this.room.set(branchId, left - 1);
+    return left > 0;
+  }
+
+  /**
+   * Past `maxBacklog` waiting events the oldest go so that `max` wait, a notice included: it takes the next seq and
+   * says how many went. A notice dropped itself passes its count on: every missing seq at HQ is counted by a notice
+   * HQ receives.
+   */
+  private async trim(em: EntityManager, branchId: string): Promise<void> {
+    const seq = (await em.findOneByOrFail(UplinkCursorRecord, { branchId })).seq;
+    const oldest = (await em.findOne(UplinkEventRecord, { where: { branchId }, order: { seq: 'ASC' }, select: { seq: true } }))?.seq ?? seq + 1;
+    let waiting = seq - oldest + 1;
+    if (waiting > this.max) {
+      const notice = seq + 1;
+      const gone = await em.find(UplinkEventRecord, { where: { branchId, seq: LessThanOrEqual(notice - this.max) } });
+      await em.delete(UplinkEventRecord, { branchId, seq: LessThanOrEqual(notice - this.max) });
+      const carried = gone.reduce((n, r) => n + ((r.body as UplinkEvent).kind === 'backlog-dropped' ? (r.body as { dropped: number }).dropped : 0), 0);
+      for (const { sql, params } of this.numbered(em, branchId, { kind: 'backlog-dropped', dropped: gone.length + carried })) await em.query(sql, params);
+      waiting = this.max;
+    }
+    this.room.set(branchId, this.max - waiting);
   }
 }
