@@ -188,6 +188,16 @@ export function startBare(): Promise<Broker> {
   });
 }
 
+/**
+ * Headquarters for the hub's uplink (contract section 8): a bare aedes child the config's `uplink` points at, so the
+ * hub runs with every event numbered and sent, as in a branch (issue 12: flows, analytics and the uplink in place).
+ */
+export async function withHeadquarters(config: object): Promise<Broker> {
+  const hq = await startBare();
+  Object.assign(config, { uplink: { url: hq.mqttUrl, clientId: 'bench-hub', kpiIntervalSec: 60 } });
+  return hq;
+}
+
 /** SIGTERM, then SIGKILL after 8 s; resolves when it is gone. */
 export function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();

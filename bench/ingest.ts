@@ -5,7 +5,8 @@
  * connection's next packets only once every packet of the previous read is handled (hook done), so over a run the
  * PUBACK rate is the rate the hub takes messages (validated and applied in the branch's turns; rows the turns
  * leave behind are group-committed after). The same publishers, topics and payloads go
- * to a bare aedes in the same run, interleaved hub / bare.
+ * to a bare aedes in the same run, interleaved hub / bare. The hub runs with its uplink to a headquarters broker
+ * (`withHeadquarters`): alerts the burst raises and clears are numbered and sent, as in a branch.
  *
  * Two kinds of publisher, both measured: MQTT.js clients (as devices and the old bench), and raw sockets
  * writing packets encoded by mqtt-packet. On 2 cores ten MQTT.js clients in one process top out near the
@@ -25,7 +26,7 @@ import mqttPacket from 'mqtt-packet';
 import { connect as netConnect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
-import { branchesConfig, cpuMsOf, log, sleep, startBare, startHub, writeConfig, type BenchDevice, type BenchOptions, type Broker, type Row } from './harness.js';
+import { branchesConfig, cpuMsOf, log, sleep, startBare, startHub, withHeadquarters, writeConfig, type BenchDevice, type BenchOptions, type Broker, type Row } from './harness.js';
 
 const PUBLISHERS = 10;
 const WINDOW = 32;
@@ -172,6 +173,7 @@ async function drained(db: sqlite3.Database, want: number): Promise<number> {
 
 export async function ingest(opts: BenchOptions): Promise<Row[]> {
   const { config, devices } = branchesConfig(1, { greetCooldownSec: 3600 });
+  const hq = await withHeadquarters(config);
   const files = writeConfig(config);
   const pubs = devices.slice(0, PUBLISHERS);
   const brokers: Broker[] = [await startHub(files.file, files.dataDir, opts), await startBare()];
@@ -216,6 +218,7 @@ export async function ingest(opts: BenchOptions): Promise<Row[]> {
   } finally {
     db.close();
     for (const b of brokers) await b.stop();
+    await hq.stop();
     files.cleanup();
   }
   return Object.keys(kinds).flatMap((kind): Row[] => [

@@ -25,6 +25,7 @@ import {
   startClientProcess,
   startHub,
   waitIdle,
+  withHeadquarters,
   writeConfig,
   type BenchOptions,
   type Broker,
@@ -166,6 +167,7 @@ export function reactionRows(part: string, rate: number, hub: ReactionResult[], 
 
 export async function reaction(opts: BenchOptions): Promise<Row[]> {
   const { config, devices } = branchesConfig(REACTION_BRANCHES);
+  const hq = await withHeadquarters(config); // the hub with its uplink, as in a branch
   const files = writeConfig(config);
   const hub = await startHub(files.file, files.dataDir, opts);
   const bare = await startBare();
@@ -190,6 +192,7 @@ export async function reaction(opts: BenchOptions): Promise<Row[]> {
     await holder.stop();
     await hub.stop();
     await bare.stop();
+    await hq.stop();
     files.cleanup();
   }
   return [...runs].flatMap(([rate, rs]) => reactionRows('reaction', rate, rs.hub, rs.bare));
