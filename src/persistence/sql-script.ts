@@ -31,25 +31,12 @@ export function sqlLiteral(value: unknown): string {
 /** A number's digits as SQLite reads a double: with a point or an exponent (`12345678901234567` would be an integer). */
 const asDouble = (digits: string) => (/[.e]/.test(digits) ? digits : `${digits}.0`);
 
-/** The statement with each `?` outside quotes replaced by its value's literal. */
-export function inlined({ sql, params }: Statement): string {
-  if (!params.length) return sql; // written with its values inlined (row-statements.ts)
-  let out = '';
-  let from = 0;
-  let next = 0;
-  let quote = '';
-  for (let i = 0; i < sql.length; i++) {
-    const c = sql[i];
-    if (quote) {
-      if (c === quote) quote = ''; // a doubled quote closes and reopens: the same
-    } else if (c === "'" || c === '"' || c === '`') quote = c;
-    else if (c === '[') quote = ']';
-    else if (c === '?') {
-      if (next >= params.length) throw new RangeError(`more placeholders than the ${params.length} values given: ${sql.slice(0, 200)}`);
-      out += sql.slice(from, i) + sqlLiteral(params[next++]);
-      from = i + 1;
-    }
-  }
-  if (next !== params.length) throw new RangeError(`${params.length} values for ${next} placeholders: ${sql.slice(0, 200)}`);
-  return out + sql.slice(from);
+/** Statements as one SQLite script. Their values are inlined already (`row-statements.ts`): a script binds none. */
+export function scriptOf(statements: Statement[]): string {
+  return statements
+    .map(({ sql, params }) => {
+      if (params.length) throw new TypeError(`a script takes no bound values (${params.length} given): ${sql.slice(0, 200)}`);
+      return sql;
+    })
+    .join(';\n');
 }

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Database } from 'sqlite3';
 import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
-import { inlined, type Statement } from './sql-script.js';
+import { scriptOf, type Statement } from './sql-script.js';
 
 /** A caller's unit of work, waiting for its turn on SQLite's one connection. */
 interface Unit {
@@ -158,13 +158,13 @@ export class Store {
 
   private async execute(em: EntityManager, statements: Statement[]): Promise<void> {
     if (this.oneAtATime) {
-      if (statements.length) await this.exec(statements.map(inlined).join(';\n'));
+      if (statements.length) await this.exec(scriptOf(statements));
     } else for (const { sql, params } of statements) await em.query(sql, params);
   }
 
   private async script(statements: Statement[]): Promise<void> {
     if (!statements.length) return;
-    const body = statements.map(inlined).join(';\n');
+    const body = scriptOf(statements);
     try {
       await this.exec(`SAVEPOINT group_commit;\n${body};\nRELEASE group_commit`);
     } catch (e) {
