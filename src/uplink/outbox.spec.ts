@@ -16,6 +16,7 @@ describe('Outbox in the group commit', () => {
   let db: DataSource;
   let commits: GroupCommit;
   let outbox: Outbox;
+  let store: Store;
   /** Calls into the SQLite driver (each one a trip through the event loop). */
   let driverCalls: number;
   const clock = new SimulatedClock();
@@ -26,7 +27,7 @@ describe('Outbox in the group commit', () => {
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'outbox-'));
     db = await openDatabase({ dataDir: dir });
-    const store = new Store(db);
+    store = new Store(db);
     commits = new GroupCommit(store);
     outbox = new Outbox({ uplink: { maxBacklog: 3 } } as HubConfig, clock, store, commits);
     driverCalls = 0;
@@ -77,6 +78,21 @@ describe('Outbox in the group commit', () => {
     expect(waiting.length).toBeLessThanOrEqual(3);
     const dropped = waiting.filter((e) => e.kind === 'backlog-dropped').reduce((n, e) => n + e.dropped!, 0);
     // Every seq given is either waiting or counted as dropped by a waiting notice.
+    expect(waiting.length + dropped).toBe(waiting.at(-1)!.seq);
+  });
+
+  it('stays within maxBacklog when events are asked while earlier commits, and their counts, are under way', async () => {
+    const asked: Promise<void>[] = [];
+    for (let i = 1; i <= 40; i++) {
+      asked.push(commits.together(() => outbox.ask('b1', raised(`a${i}`))));
+      if (i % 3 === 0) await new Promise((r) => setImmediate(r)); // a few per commit, commits overlapping the asks
+      // Read in turn, as the sender reads: not in the middle of a commit on the one connection.
+      expect(await store.read((m) => m.countBy(UplinkEventRecord, { branchId: 'b1' }))).toBeLessThanOrEqual(3);
+    }
+    await Promise.all(asked);
+    const waiting = (await events()) as { seq: number; kind: string; dropped?: number }[];
+    expect(waiting.length).toBeLessThanOrEqual(3);
+    const dropped = waiting.filter((e) => e.kind === 'backlog-dropped').reduce((n, e) => n + e.dropped!, 0);
     expect(waiting.length + dropped).toBe(waiting.at(-1)!.seq);
   });
 });

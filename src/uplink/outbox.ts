@@ -36,6 +36,8 @@ export class Outbox {
   private wake: (branchId: string) => void = () => undefined;
   /** Events each branch may still take before its backlog could pass `max` (none known: count first). */
   private readonly room = new Map<string, number>();
+  /** Events asked in group-commit units, per branch, not yet committed or failed. */
+  private readonly unstored = new Map<string, number>();
 
   constructor(
     @Inject(HUB_CONFIG) config: HubConfig,
@@ -64,9 +66,12 @@ export class Outbox {
   /** The same, asked inside a group-commit unit (`GroupCommit.together`): its statements go with the unit's rows. */
   ask(branchId: string, event: UplinkEvent): void {
     if (!this.enabled) return;
+    this.unstored.set(branchId, (this.unstored.get(branchId) ?? 0) + 1);
     const stored = this.commits.execute(this.numbered(this.store.manager, branchId, event));
     if (!this.roomFor(branchId)) void this.commits.run((em) => this.trim(em, branchId));
-    void stored.then(() => this.wake(branchId), () => undefined);
+    void stored
+      .then(() => this.wake(branchId), () => undefined)
+      .finally(() => this.unstored.set(branchId, this.unstored.get(branchId)! - 1));
   }
 
   /** The oldest waiting events, in `seq` order. */
@@ -127,7 +132,8 @@ export class Outbox {
 
   /**
    * Whether the branch's backlog surely stays within `maxBacklog` with one more event (counted down from the last
-   * `trim`, which counts; events delivered or rolled back since only leave more room).
+   * `trim`, which counts the stored ones and those asked but not stored yet; events delivered or rolled back since
+   * only leave more room). `append`s need no such count: their transactions hold the cursor row, one at a time.
    */
   private roomFor(branchId: string): boolean {
     const left = this.room.get(branchId) ?? 0;
@@ -152,6 +158,7 @@ export class Outbox {
       for (const { sql, params } of this.numbered(em, branchId, { kind: 'backlog-dropped', dropped: gone.length + carried })) await em.query(sql, params);
       waiting = this.max;
     }
-    this.room.set(branchId, this.max - waiting);
+    // Events asked but not stored yet are not in `waiting` (or are, if in this commit: counted twice, which is safe).
+    this.room.set(branchId, this.max - waiting - (this.unstored.get(branchId) ?? 0));
   }
 }
