@@ -9,7 +9,6 @@ import { UplinkService } from './uplink/uplink.service.js';
 import { AlertsService } from './alerts/alerts.service.js';
 import { Branches } from './branch/branches.service.js';
 import { BrokerService } from './broker/broker.service.js';
-import { BrokerTransport } from './broker/broker.transport.js';
 import { CLOCK, ScaledClock, type Clock } from './clock/clock.js';
 import { ConfigModule } from './config/config.module.js';
 import type { HubConfig } from './config/config.schema.js';
@@ -31,7 +30,6 @@ import { IngestService } from './signals/ingest.service.js';
 import { QueueRepository } from './signals/queue.repository.js';
 import { SiteRepository } from './signals/site.repository.js';
 import { FlowStateRepository } from './flows/flow-state.repository.js';
-import { SignalsController } from './signals/signals.controller.js';
 import { CommandPort } from './tasks/command-port.js';
 import { TaskRepository } from './tasks/task.repository.js';
 import { TasksService } from './tasks/tasks.service.js';
@@ -49,7 +47,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [ConfigModule.forRoot(config), PersistenceModule.forRoot(dataSource)],
-      controllers: [SignalsController, ApiController, HealthController],
+      controllers: [ApiController, HealthController],
       providers: [
         { provide: CLOCK, useValue: clock },
         HubEvents,
@@ -71,7 +69,6 @@ export class AppModule {
         SettingRepository,
         Scheduler,
         BrokerService,
-        BrokerTransport,
         CommandPort,
         DevicesService,
         AlertsService,

@@ -37,8 +37,9 @@ type Listener<K extends HubEventName> = (event: HubEventMap[K]) => void | Promis
 
 /**
  * The in-process event bus. `emit` runs listeners one after another and resolves when all are done,
- * so an MQTT message is fully handled before the broker takes the device's next one (ordering and
- * back-pressure). A failing listener is logged and never stops the others.
+ * so an MQTT message is fully handled before the broker takes the device's next read (back-pressure).
+ * The first listener is called before `emit` returns: a signal reaches its branch's turns in emit order.
+ * A failing listener is logged and never stops the others.
  */
 @Injectable()
 export class HubEvents {

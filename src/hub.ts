@@ -8,7 +8,6 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppModule, clockFor } from './app.module.js';
 import { BrokerService } from './broker/broker.service.js';
-import { BrokerTransport } from './broker/broker.transport.js';
 import type { Clock } from './clock/clock.js';
 import type { HubConfig } from './config/config.schema.js';
 import { StartupError } from './config/load-config.js';
@@ -42,8 +41,6 @@ export async function startHub(config: HubConfig, opts: { logLevel?: LogLevel | 
   });
   try {
     serveTabletPage(app, logger);
-    app.connectMicroservice({ strategy: app.get(BrokerTransport) }, { inheritAppConfig: true });
-    await app.startAllMicroservices();
     await app.init();
     const broker = app.get(BrokerService);
     const mqttPort = await broker.listenTcp(config.server.mqttPort);

@@ -92,4 +92,24 @@ describe('validated ingest: every bad message is answered on error, counted, and
     await cam.publishAsync('branch/br-1/devices/cam-1/occupancy', JSON.stringify({ zone: 'waiting', count: 4 }), { qos: 1 });
     await eventually(async () => (await metric(/hub_mqtt_messages_in_total\{kind="occupancy"\} (\d+)/)) === before + 1, 3000, 'counted');
   });
+
+  it("handles each device's messages in the order it sent them, also when they arrive together", async () => {
+    // No waiting between publishes: MQTT.js writes them back to back and the broker hands one socket read's packets over at once.
+    const summaries: { waiting: Record<string, number>; occupancy: Record<string, number> }[] = [];
+    cam.on('message', (t, p) => t === 'branch/br-1/summary' && summaries.push(JSON.parse(p.toString())));
+    await cam.subscribeAsync('branch/br-1/summary', { qos: 1 });
+    const sent: Promise<unknown>[] = [];
+    for (let n = 1; n <= 60; n++) {
+      sent.push(robot.publishAsync('branch/br-1/devices/robot-1/state', JSON.stringify({ status: 'idle', battery: n }), { qos: 1 }));
+      sent.push(cam.publishAsync('branch/br-1/devices/cam-1/occupancy', JSON.stringify({ zone: 'counters', count: n }), { qos: 1 }));
+      // Each ticket is called right after the next one is issued: a call taken before its issue would leave it waiting.
+      sent.push(qms.publishAsync('branch/br-1/devices/qms-1/queue', JSON.stringify({ event: 'issued', ticket: `R${n}`, service: 'cash' }), { qos: 1 }));
+      if (n > 1) sent.push(qms.publishAsync('branch/br-1/devices/qms-1/queue', JSON.stringify({ event: 'called', ticket: `R${n - 1}`, service: 'cash', counter: 'counter-1' }), { qos: 1 }));
+    }
+    await Promise.all(sent);
+    await hub.settle();
+    expect(await registry('robot-1')).toMatchObject({ battery: 60 });
+    const last = await eventually(() => summaries.find((s) => s.occupancy.counters === 60 && s.waiting.cash === 1), 5000, 'summary of the last messages');
+    expect(last).toMatchObject({ occupancy: { counters: 60 }, waiting: { cash: 1 } });
+  });
 });

@@ -10,7 +10,7 @@ import { HUB_CONFIG } from '../config/config.module.js';
 import type { HubConfig } from '../config/config.schema.js';
 import { indexDevices, type DeviceEntry } from '../config/directory.js';
 import { StartupError } from '../config/load-config.js';
-import { DEVICE_UPLINK, parseDeviceTopic, topics } from '../contracts/topics.js';
+import { isUplinkKind, parseDeviceTopic, topics } from '../contracts/topics.js';
 import { DeviceRepository } from '../devices/device.repository.js';
 import { HubEvents } from '../hub-events.js';
 import { KeyedQueue } from '../keyed-queue.js';
@@ -18,6 +18,7 @@ import { MetricsService } from '../observability/metrics.service.js';
 import { HubPersistence } from './retained-persistence.js';
 
 /** A publish from an authenticated device, after the ACL let it through. */
+/** Takes a device's message; must take it into its branch's turns before it first awaits (that keeps a device's order). */
 export type DevicePublishHandler = (packet: AedesPublishPacket, deviceId: string) => Promise<void>;
 
 const NOT_AUTHORIZED = 5; // MQTT 3.1.1 CONNACK return code 5
@@ -46,8 +47,11 @@ export class BrokerService implements OnModuleInit, OnApplicationBootstrap, OnMo
   private readonly pending = new Set<Promise<void>>();
   /** Connections between CONNACK and ready, each with what ends its wait in `pending`. */
   private readonly connecting = new Map<Client, () => void>();
-  /** aedes hands over the packets of one socket read concurrently; a device's messages are still handled in the order it sent them. */
-  private readonly inOrder = new KeyedQueue();
+  /**
+   * Device messages being handled. aedes hands over the packets of one socket read without waiting, in the order they
+   * came; the handler takes each into its branch's turns before it first awaits, so they are handled in that order.
+   */
+  private readonly handling = new Set<Promise<void>>();
   private readonly presenceOrder = new KeyedQueue();
   private stopping = false;
 
@@ -77,10 +81,13 @@ export class BrokerService implements OnModuleInit, OnApplicationBootstrap, OnMo
       published: (packet, client, done) => {
         if (!client || !this.devices.has(client.id)) return done();
         // aedes has already sent a QoS 1 PUBACK; it reads the device's next packets once these are handled.
-        this.inOrder.run(client.id, () => this.onDevicePublish(packet, client.id)).then(() => done(), (e) => {
-          this.logger.error(`handling ${packet.topic} failed: ${(e as Error).stack}`);
-          done();
-        });
+        const handled: Promise<void> = this.onDevicePublish(packet, client.id)
+          .catch((e) => this.logger.error(`handling ${packet.topic} failed: ${(e as Error).stack}`))
+          .then(() => {
+            this.handling.delete(handled);
+            done();
+          });
+        this.handling.add(handled);
       },
     });
     // CONNACK is sent between 'client' and 'clientReady' (aedes' connect steps): a device may already act on it.
@@ -111,7 +118,7 @@ export class BrokerService implements OnModuleInit, OnApplicationBootstrap, OnMo
     }
   }
 
-  /** Where device publishes go (the microservice transport). */
+  /** Where device publishes go (ingest). */
   setDevicePublishHandler(handler: DevicePublishHandler): void {
     this.onDevicePublish = handler;
   }
@@ -155,7 +162,7 @@ export class BrokerService implements OnModuleInit, OnApplicationBootstrap, OnMo
 
   /** Resolves when every device message, connection and presence change received so far has been handled. */
   async settled(): Promise<void> {
-    do await Promise.all([...this.pending, this.inOrder.drain(), this.presenceOrder.drain()]);
+    do await Promise.all([...this.pending, ...this.handling, this.presenceOrder.drain()]);
     while (this.pending.size); // a connection accepted meanwhile became a presence change
   }
 
@@ -185,7 +192,7 @@ export class BrokerService implements OnModuleInit, OnApplicationBootstrap, OnMo
     // Broker first, then its servers: the other order hangs `server.close()` on open MQTT sockets.
     if (this.aedes && !this.aedes.closed) await new Promise<void>((r) => this.aedes.close(() => r()));
     // Finish what devices already sent before the database goes away.
-    await Promise.all([...this.pending, this.inOrder.drain()]);
+    await Promise.all([...this.pending, ...this.handling]);
     this.wss?.close();
     if (this.tcp?.listening) await new Promise<void>((r) => this.tcp!.close(() => r()));
   }
@@ -210,7 +217,7 @@ export class BrokerService implements OnModuleInit, OnApplicationBootstrap, OnMo
   private mayPublish(deviceId: string, topic: string): boolean {
     const entry = this.devices.get(deviceId);
     const t = parseDeviceTopic(topic);
-    return !!entry && !!t && t.branchId === entry.branch.id && t.deviceId === deviceId && (DEVICE_UPLINK as readonly string[]).includes(t.kind);
+    return !!entry && !!t && t.branchId === entry.branch.id && t.deviceId === deviceId && isUplinkKind(t.kind);
   }
 
   /** Its own cmd and error, its branch's presence/# and summary; anything else gets 0x80. */

@@ -3,6 +3,7 @@
 /** What a device may publish about itself. `event` is reserved by the contract for device-defined events. */
 export const DEVICE_UPLINK = ['state', 'footfall', 'occupancy', 'post', 'track', 'conduct', 'queue', 'ack', 'event'] as const;
 export type UplinkKind = (typeof DEVICE_UPLINK)[number];
+export const isUplinkKind = (kind: string): kind is UplinkKind => (DEVICE_UPLINK as readonly string[]).includes(kind);
 export const DEVICE_DOWNLINK = ['cmd', 'error'] as const;
 export type DownlinkKind = (typeof DEVICE_DOWNLINK)[number];
 

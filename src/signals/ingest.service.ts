@@ -6,7 +6,7 @@ import type { HubConfig } from '../config/config.schema.js';
 import { indexDevices, type DeviceEntry } from '../config/directory.js';
 import { parseOrReject } from '../contracts/validate.js';
 import { MAX_PAYLOAD_BYTES, uplinkSchemas, type ErrorCode, type ErrorPayload } from '../contracts/payloads.js';
-import { parseDeviceTopic, topics, type UplinkKind } from '../contracts/topics.js';
+import { isUplinkKind, parseDeviceTopic, topics, type UplinkKind } from '../contracts/topics.js';
 import { HubEvents, type HubEventMap } from '../hub-events.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import { Rejection } from '../contracts/rejection.js';
@@ -14,6 +14,9 @@ import { Rejection } from '../contracts/rejection.js';
 /**
  * Where every device message enters: parse, validate against its schema and the branch config, then
  * one typed event. A bad message changes nothing, is answered on the device's `error` topic and counted.
+ * The broker hands each device publish straight here, not through a Nest microservice transport and
+ * `@EventPattern` controllers: Nest's RPC pipeline (guards, interceptors, pipes, filters — none used here)
+ * wraps every call in some ten promises and cost ~12 µs of the ~70 µs a message took (BENCHMARKS.md, part 7).
  */
 @Injectable()
 export class IngestService {
@@ -28,15 +31,21 @@ export class IngestService {
     private readonly metrics: MetricsService,
   ) {
     this.devices = indexDevices(config);
+    broker.setDevicePublishHandler((packet) => this.handle(packet.topic, packet.payload as Buffer));
     // Refused later by the branch's owner (an ack for a task it does not know): answered the same way.
     events.on('signalRejected', (e) => this.answer(e));
   }
 
-  async handle(kind: UplinkKind, topic: string, raw: Buffer): Promise<void> {
-    this.metrics.messagesIn.inc({ kind });
+  /**
+   * Validates and emits without awaiting first: `emit` hands the event to its branch's owner at once, so a device's
+   * messages join the branch's turns in the order the broker handed them over (the broker relies on it).
+   */
+  async handle(topic: string, raw: Buffer): Promise<void> {
     const t = parseDeviceTopic(topic);
     const entry = t && this.devices.get(t.deviceId);
-    if (!t || !entry) return; // the ACL lets nothing else through
+    if (!t || !entry || !isUplinkKind(t.kind)) return; // the ACL lets nothing else through
+    const kind = t.kind;
+    this.metrics.messagesIn.inc({ kind });
     try {
       await this.accept(kind, entry, topic, raw);
     } catch (e) {
