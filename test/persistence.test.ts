@@ -7,6 +7,9 @@ import { Branches } from '../src/branch/branches.service.js';
 import { FlowStateRepository } from '../src/flows/flow-state.repository.js';
 import { DeadlineRepository } from '../src/schedule/deadline.repository.js';
 import { QueueRepository } from '../src/signals/queue.repository.js';
+import { SAMPLE_WINDOW } from '../src/signals/wait-estimate.js';
+import { ServiceTimeRecord } from '../src/persistence/entities.js';
+import { Store } from '../src/persistence/store.js';
 import type { HubConfig } from '../src/config/config.schema.js';
 import { Outbox } from '../src/uplink/outbox.js';
 import type { Task, TaskTransition } from '../src/contracts/views.js';
@@ -105,9 +108,27 @@ async function backlogsAtOnce(config: HubConfig): Promise<void> {
   }
 }
 
+/** Each service keeps its newest SAMPLE_WINDOW called→served durations, in order, and only its own. */
+async function serviceTimesRoundTrip(hub: TestHub): Promise<void> {
+  const queues = hub.running.app.get(QueueRepository);
+  const sample = (service: string, minutes: number) => queues.save({ branchId: 'br-1', service, sample: { minutes, at: new Date().toISOString() } });
+  for (let i = 1; i <= SAMPLE_WINDOW + 5; i++) await sample('card', i + 0.25);
+  for (let i = 1; i <= 3; i++) await sample('cash', i);
+  const { samples } = (await queues.loadByBranch(['br-1'])).get('br-1')!;
+  expect(samples.get('card')).toEqual(Array.from({ length: SAMPLE_WINDOW }, (_, i) => i + 6.25));
+  expect(samples.get('cash')).toEqual([1, 2, 3]);
+  const stored = await hub.running.app.get(Store).manager.countBy(ServiceTimeRecord, { branchId: 'br-1', service: 'card' });
+  expect(stored).toBe(SAMPLE_WINDOW);
+  await hub.close();
+}
+
 describe('persistence', () => {
   it('keeps the device registry across a restart (SQLite file in the data dir)', async () => {
     await registryRoundTrip(await startTestHub());
+  });
+
+  it('keeps the newest service times of each service, no more', async () => {
+    await serviceTimesRoundTrip(await startTestHub());
   });
 
   it('takes each branch over with its own rows', async () => {
@@ -139,6 +160,7 @@ describe('persistence', () => {
       await registryRoundTrip(hub);
       await takeOverRoundTrip(await startTestHub(twoBranches(testConfig({ server: { dbUrl: `${PG}/${db}` } }))));
       await backlogsAtOnce(testConfig({ server: { dbUrl: `${PG}/${db}` } }));
+      await serviceTimesRoundTrip(await startTestHub(testConfig({ server: { dbUrl: `${PG}/${db}` } })));
       const c = new pg.Client({ connectionString: `${PG}/${db}` });
       await c.connect();
       const { rows } = await c.query(`SELECT "battery", "status" FROM device WHERE id = 'robot-2'`);

@@ -3,6 +3,8 @@ import { In } from 'typeorm';
 import { byBranch } from '../persistence/batch.js';
 import { GroupCommit } from '../persistence/group-commit.js';
 import { QueueServiceRecord, QueueTicketRecord, ServiceTimeRecord } from '../persistence/entities.js';
+import { insertRows, statementOf } from '../persistence/row-statements.js';
+import type { Statement } from '../persistence/sql-script.js';
 import { Store } from '../persistence/store.js';
 import { SAMPLE_WINDOW } from './wait-estimate.js';
 
@@ -63,15 +65,16 @@ export class QueueRepository {
       if (c.ticket) void this.commits.put(QueueTicketRecord, ['branchId', 'service', 'ticket'], { ...key, ...c.ticket });
       if (c.closed) void this.commits.remove(QueueTicketRecord, { ...key, ticket: c.closed });
       if (c.openCounters !== undefined) void this.commits.put(QueueServiceRecord, ['branchId', 'service'], { ...key, openCounters: c.openCounters });
-      const sample = c.sample;
-      if (sample) {
-        void this.commits.run(async (em) => {
-          await em.insert(ServiceTimeRecord, { ...key, ...sample });
-          // Only the window the estimate uses is kept.
-          const old = await em.find(ServiceTimeRecord, { where: key, order: { id: 'DESC' }, skip: SAMPLE_WINDOW, select: { id: true } });
-          if (old.length) await em.delete(ServiceTimeRecord, old.map((o) => o.id));
-        });
-      }
+      // Statements, not a TypeORM work: a work turns the whole group commit into a transaction of round trips.
+      if (c.sample) void this.commits.execute([insertRows(this.store.manager, ServiceTimeRecord, [{ ...key, ...c.sample }]), this.keepWindow(c.branchId, c.service)]);
+    });
+  }
+
+  /** Only the window the estimate uses is kept: the service's newest SAMPLE_WINDOW durations. */
+  private keepWindow(branchId: string, service: string): Statement {
+    return statementOf(this.store.manager, (v) => {
+      const mine = `"branchId" = ${v(branchId)} AND "service" = ${v(service)}`;
+      return `DELETE FROM "service_time" WHERE ${mine} AND "id" NOT IN (SELECT "id" FROM "service_time" WHERE ${mine} ORDER BY "id" DESC LIMIT ${SAMPLE_WINDOW})`;
     });
   }
 }
