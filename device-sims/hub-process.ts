@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { HUB_NODE_FLAGS } from '../src/node-flags.js';
 import { packageRoot } from '../src/package-root.js';
 
 /** The built hub, `npm start`'s entry point. */
@@ -16,12 +17,12 @@ export interface HubProcess {
 }
 
 /**
- * Runs the built hub (`npm start`'s command) as a child process, for tests, the day simulator and the benchmark;
+ * Runs the built hub (`npm start`'s command, with its node flags) as a child process, for tests, the day simulator and the benchmark;
  * ports 0 unless env says otherwise. `nodeArgs` go to node itself (e.g. `--cpu-prof`, which NODE_OPTIONS refuses).
  */
 export function spawnHub(env: Record<string, string>, nodeArgs: string[] = []): ChildProcess {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (npm test does)`);
-  return spawn(process.execPath, [...nodeArgs, MAIN], {
+  return spawn(process.execPath, [...HUB_NODE_FLAGS, ...nodeArgs, MAIN], {
     env: { ...process.env, HUB_MQTT_PORT: '0', HUB_HTTP_PORT: '0', HUB_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
