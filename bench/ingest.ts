@@ -33,7 +33,7 @@ const WINDOW = 32;
 const SECONDS = 3;
 
 /** What a device of this kind says, message after message: every occupancy a new count, footfall in and out, a queue that moves. */
-function signals(d: BenchDevice): () => [string, string] {
+export function signals(d: BenchDevice): () => [string, string] {
   const base = `branch/${d.branchId}/devices/${d.id}`;
   let i = 0;
   const ts = () => new Date().toISOString();
@@ -64,7 +64,7 @@ function signals(d: BenchDevice): () => [string, string] {
   return () => [`${base}/state`, JSON.stringify({ ts: ts(), status: i++ % 2 ? 'idle' : 'busy', ...(d.zone ? { zone: d.zone } : {}), ...(d.kind === 'robot' ? { battery: 100 - (i % 50) } : {}) })];
 }
 
-interface Publisher {
+export interface Publisher {
   publish(topic: string, payload: string, opts: { qos: 1 }, cb: (err?: Error) => void): void;
   end(): Promise<void>;
 }
@@ -76,7 +76,7 @@ async function connectMqttJs(url: string, d: BenchDevice): Promise<Publisher> {
 }
 
 /** A device as a bare socket: CONNECT with its credentials, then PUBLISH QoS 1 encoded by mqtt-packet, PUBACKs matched by id. */
-function connectRaw(url: string, d: BenchDevice): Promise<Publisher> {
+export function connectRaw(url: string, d: BenchDevice): Promise<Publisher> {
   const { port } = new URL(url);
   return new Promise((resolve, reject) => {
     const sock: Socket = netConnect({ host: '127.0.0.1', port: Number(port), noDelay: true });
@@ -122,7 +122,7 @@ interface Burst {
 }
 
 /** All publishers for `seconds`, WINDOW in flight each. */
-async function burst(clients: Publisher[], gens: (() => [string, string])[], seconds: number): Promise<Burst> {
+export async function burst(clients: Publisher[], gens: (() => [string, string])[], seconds: number): Promise<Burst> {
   let acked = 0;
   let tracks = 0;
   const t0 = performance.now();

@@ -1,6 +1,7 @@
 /**
  * `npm run bench` (a benchmark, never a test: it always exits 0): the hub against a bare aedes broker started
- * the same way, in one run, each as its own child process. Parts: ingest, reaction, scale, fanout, startup.
+ * the same way, in one run, each as its own child process. Parts: ingest, kinds (ingest by kind), reaction, scale,
+ * fanout, startup.
  *
  *   npm run bench                                  every part
  *   npm run bench -- --only ingest,reaction        some parts
@@ -16,11 +17,12 @@ import { cpus } from 'node:os';
 import { fanout } from './fanout.js';
 import { loadavg, log, median, type BenchOptions, type Row } from './harness.js';
 import { ingest } from './ingest.js';
+import { ingestKinds } from './ingest-kinds.js';
 import { reaction } from './reaction.js';
 import { scale } from './scale.js';
 import { startup } from './startup.js';
 
-const PARTS: Record<string, (o: BenchOptions) => Promise<Row[]>> = { ingest, reaction, scale, fanout, startup };
+const PARTS: Record<string, (o: BenchOptions) => Promise<Row[]>> = { ingest, kinds: ingestKinds, reaction, scale, fanout, startup };
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
