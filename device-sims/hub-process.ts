@@ -17,8 +17,8 @@ export interface HubProcess {
 }
 
 /**
- * Runs the built hub (`npm start`'s command, with its node flags) as a child process, for tests, the day simulator and the benchmark;
- * ports 0 unless env says otherwise. `nodeArgs` go to node itself (e.g. `--cpu-prof`, which NODE_OPTIONS refuses).
+ * Runs the built hub (`npm start`'s command, with its node flags) as a child process, for tests, the day simulator
+ * and the benchmark; ports 0 unless env says otherwise. `nodeArgs` go to node itself (e.g. `--cpu-prof`, which NODE_OPTIONS refuses).
  */
 export function spawnHub(env: Record<string, string>, nodeArgs: string[] = []): ChildProcess {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (npm test does)`);

@@ -17,8 +17,10 @@ import { KeyedQueue } from '../keyed-queue.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import { HubPersistence } from './retained-persistence.js';
 
-/** A publish from an authenticated device, after the ACL let it through. */
-/** Takes a device's message; must take it into its branch's turns before it first awaits (that keeps a device's order). */
+/**
+ * Takes a publish from an authenticated device, after the ACL let it through. It must take the message into its
+ * branch's turns before it first awaits: that keeps a device's messages in order.
+ */
 export type DevicePublishHandler = (packet: AedesPublishPacket, deviceId: string) => Promise<void>;
 
 const NOT_AUTHORIZED = 5; // MQTT 3.1.1 CONNACK return code 5

@@ -1,4 +1,4 @@
-import { parseDeviceTopic, topicMatches, topics } from './topics.js';
+import { isUplinkKind, parseDeviceTopic, topics } from './topics.js';
 
 describe('topics', () => {
   it('builds and parses device topics', () => {
@@ -9,10 +9,8 @@ describe('topics', () => {
     expect(parseDeviceTopic('branch/sh-1/devices/robot-1/ack/extra')).toBeNull();
   });
 
-  it('matches MQTT wildcards as the spec says', () => {
-    expect(topicMatches('branch/+/devices/+/state', 'branch/b/devices/d/state')).toBe(true);
-    expect(topicMatches('branch/+/devices/+/state', 'branch/b/devices/d/ack')).toBe(false);
-    expect(topicMatches('branch/b/presence/#', 'branch/b/presence/d')).toBe(true);
-    expect(topicMatches('branch/+/devices/+/state', 'branch/b/devices/d/state/x')).toBe(false);
+  it('knows the kinds a device may publish about itself', () => {
+    expect(['state', 'footfall', 'ack', 'event'].every(isUplinkKind)).toBe(true);
+    expect(['cmd', 'error', 'presence', 'State', ''].some(isUplinkKind)).toBe(false);
   });
 });

@@ -27,15 +27,3 @@ export function parseDeviceTopic(topic: string): DeviceTopic | null {
   if (!branchId || !deviceId || !kind) return null;
   return { branchId, deviceId, kind };
 }
-
-/** MQTT topic filter match (`+` one level, `#` the rest), MQTT 3.1.1 section 4.7. */
-export function topicMatches(filter: string, topic: string): boolean {
-  const f = filter.split('/');
-  const t = topic.split('/');
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === '#') return true;
-    if (i >= t.length) return false;
-    if (f[i] !== '+' && f[i] !== t[i]) return false;
-  }
-  return f.length === t.length;
-}

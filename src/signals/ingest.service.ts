@@ -40,7 +40,7 @@ export class IngestService {
    * Validates and emits without awaiting first: `emit` hands the event to its branch's owner at once, so a device's
    * messages join the branch's turns in the order the broker handed them over (the broker relies on it).
    */
-  async handle(topic: string, raw: Buffer): Promise<void> {
+  private async handle(topic: string, raw: Buffer): Promise<void> {
     const t = parseDeviceTopic(topic);
     const entry = t && this.devices.get(t.deviceId);
     if (!t || !entry || !isUplinkKind(t.kind)) return; // the ACL lets nothing else through
