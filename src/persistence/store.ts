@@ -1,7 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { Database } from 'sqlite3';
-import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
+import { DataSource, type EntityManager, type EntityTarget, type ObjectLiteral } from 'typeorm';
 import { scriptOf, type Statement } from './sql-script.js';
 
 /** A caller's unit of work, waiting for its turn on SQLite's one connection. */
@@ -34,7 +33,7 @@ export class Store {
   /** What to do once a transaction has committed, by its entity manager. */
   private readonly afterCommits = new WeakMap<EntityManager, (() => void)[]>();
 
-  constructor(@InjectDataSource() private readonly db: DataSource) {
+  constructor(private readonly db: DataSource) {
     this.oneAtATime = db.options.type === 'sqlite';
   }
 
