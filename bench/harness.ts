@@ -158,7 +158,7 @@ export interface Broker {
 /** Node's own options for the hub: with `cpuProfDir`, `--cpu-prof` (the profile is written when the hub exits). */
 export const profiling = (cpuProfDir?: string): string[] => (cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []);
 
-/** The built hub (dist/src/main.js via device-sims/hub-process.ts) on its own process, fresh data dir, logs at error. */
+/** The built hub (dist/hub.mjs via device-sims/hub-process.ts) on its own process, fresh data dir, logs at error. */
 export async function startHub(configFile: string, dataDir: string, opts: Pick<BenchOptions, 'cpuProfDir'> = {}): Promise<Broker> {
   const env: Record<string, string> = { HUB_CONFIG: configFile, HUB_DATA_DIR: dataDir, HUB_LOG_LEVEL: 'error' };
   const hub: HubProcess = await startHubProcess(env, profiling(opts.cpuProfDir));

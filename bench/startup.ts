@@ -1,5 +1,5 @@
 /**
- * Start-up: the built hub (dist/src/main.js, a child process) from spawn to the first `/api/health` 200,
+ * Start-up: the built hub (dist/hub.mjs, a child process) from spawn to the first `/api/health` 200,
  * polled every 20 ms on ports chosen beforehand, on a fresh data dir (migrations included): with the demo
  * config (config/hub.yaml) and with a generated config of 1,000 branches (10,000 devices). The floor: a bare
  * aedes child from spawn to listening.

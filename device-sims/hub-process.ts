@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { HUB_NODE_FLAGS } from '../src/node-flags.js';
+import { HUB_ENTRY, HUB_NODE_FLAGS } from '../src/node-flags.js';
 import { packageRoot } from '../src/package-root.js';
 
 /** The built hub, `npm start`'s entry point. */
-const MAIN = join(packageRoot(import.meta.dirname), 'dist', 'src', 'main.js');
+const MAIN = join(packageRoot(import.meta.dirname), HUB_ENTRY);
 
 export interface HubProcess {
   child: ChildProcess;

@@ -15,7 +15,7 @@ import { loadScenario } from '../dist/device-sims/day/scenario.js';
 import { HqSim } from '../dist/device-sims/hq.js';
 import { planAppointments } from '../dist/device-sims/hq-booker.js';
 import { loadConfig } from '../dist/src/config/load-config.js';
-import { HUB_NODE_FLAGS } from '../dist/src/node-flags.js';
+import { HUB_ENTRY, HUB_NODE_FLAGS } from '../dist/src/node-flags.js';
 
 const free = (port) =>
   new Promise((resolve) => {
@@ -147,7 +147,7 @@ function narrate(plan) {
 }
 
 const hubStartedAt = Date.now();
-const hub = spawn(process.execPath, [...HUB_NODE_FLAGS, 'dist/src/main.js'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+const hub = spawn(process.execPath, [...HUB_NODE_FLAGS, HUB_ENTRY], { env, stdio: ['ignore', 'pipe', 'inherit'] });
 let sims;
 const stop = () => {
   sims?.kill('SIGTERM');

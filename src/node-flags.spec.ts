@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from './package-root.js';
-import { HUB_NODE_FLAGS } from './node-flags.js';
+import { HUB_ENTRY, HUB_NODE_FLAGS } from './node-flags.js';
 
-describe('the flags node runs the hub with', () => {
-  it('are the ones `npm start` passes', () => {
+describe('how node runs the hub', () => {
+  it('is how `npm start` runs it', () => {
     const pkg = JSON.parse(readFileSync(join(packageRoot(import.meta.dirname), 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-    expect(pkg.scripts.start).toBe(`node ${HUB_NODE_FLAGS.join(' ')} dist/src/main.js`);
+    expect(pkg.scripts.start).toBe(`node ${HUB_NODE_FLAGS.join(' ')} ${HUB_ENTRY}`);
   });
 });

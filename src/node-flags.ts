@@ -1,5 +1,5 @@
 /**
- * The flags node runs the hub with: `npm start` (package.json, which a spec keeps in step with this list), the demo,
+ * How node runs the hub — these flags and HUB_ENTRY: `npm start` (package.json, which a spec keeps in step), the demo,
  * and every test and benchmark that spawns the built hub (device-sims/hub-process.ts).
  *
  * A larger young generation (semi-spaces of 64 MiB instead of 16): under a burst of device messages the rows,
@@ -9,3 +9,6 @@
  * the young generation grows when survivors make it worth it.
  */
 export const HUB_NODE_FLAGS = ['--max-semi-space-size=64'];
+
+/** What node runs, from the project's root: the built hub bundled into one file (scripts/bundle.mjs). */
+export const HUB_ENTRY = 'dist/hub.mjs';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { failedStart, startHubProcess } from '../device-sims/hub-process.js';
 
-/** The hub as branch IT runs it: `node dist/src/main.js` with HUB_* env. */
+/** The hub as branch IT runs it: `npm start`'s command (dist/hub.mjs) with HUB_* env. */
 describe('the hub process', () => {
   let dir: string;
   beforeEach(() => {
