@@ -127,11 +127,12 @@ describe('lobby-manager API: REST and Socket.IO /dashboard', () => {
 
     it('refuses commands once the token has expired, and disconnects the socket', async () => {
       const auth = hub.running.app.get(AuthService);
-      const token = auth.issue('lobby', 300);
+      // Long enough for connect, snapshot and a first command on a loaded 2-core machine (300 ms was not, once).
+      const token = auth.issue('lobby', 1500);
       const s = connect({ token });
       await new Promise((r) => s.once('snapshot', r));
       expect(await command(s, 'cancel', { taskId: 'x' })).toMatchObject({ ok: false, error: expect.stringMatching(/no task/) });
-      await eventually(() => auth.verify(token) === null, 2000, 'token expired on the hub clock');
+      await eventually(() => auth.verify(token) === null, 4000, 'token expired on the hub clock');
       const gone = new Promise((r) => s.once('disconnect', r));
       expect(await command(s, 'cancel', { taskId: 'x' })).toMatchObject({ ok: false, error: expect.stringMatching(/expired/) });
       await gone;

@@ -46,7 +46,6 @@ export class BranchFlows {
     for (const q of this.model.services.values()) {
       for (const w of q.waiting) await this.host.ensure(`long-wait:${q.service}:${w.ticket}`, longWaitFlow, this.longWaitInput(q.service, w.ticket, Date.parse(w.issuedAt)));
     }
-    await this.host.ensure('conduct', conductFlow, undefined);
     for (const z of this.branch.zones) if (this.host.stateOf(`crowding:${z.id}`) === 'crowded') this.countUnknown.add(z.id);
   }
 
