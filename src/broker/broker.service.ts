@@ -113,11 +113,14 @@ export class BrokerService implements OnModuleInit, OnApplicationBootstrap, OnMo
   async onApplicationBootstrap(): Promise<void> {
     const last = new Map((await this.stored.all()).map((r) => [r.id, r]));
     const now = dateOf(this.clock).toISOString();
-    for (const { branch, device } of this.devices.values()) {
-      const r = last.get(device.id);
-      const since = r && !r.online && r.since ? r.since : now;
-      await this.publish(topics.presence(branch.id, device.id), { online: false, since }, { qos: 1, retain: true });
-    }
+    // All at once: one after another, each waited for aedes' round of callbacks (10,000 devices: ~0.2 s of start-up).
+    await Promise.all(
+      [...this.devices.values()].map(({ branch, device }) => {
+        const r = last.get(device.id);
+        const since = r && !r.online && r.since ? r.since : now;
+        return this.publish(topics.presence(branch.id, device.id), { online: false, since }, { qos: 1, retain: true });
+      }),
+    );
   }
 
   /** Where device publishes go (ingest). */
