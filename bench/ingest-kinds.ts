@@ -5,7 +5,7 @@
  * hub is idle again (its rows stored), CPU of every thread per message acked.
  */
 import { branchesConfig, cpuMsOf, log, sleep, startBare, startHub, waitIdle, withHeadquarters, writeConfig, type BenchDevice, type BenchOptions, type Broker, type Row } from './harness.js';
-import { burst, connectRaw, signals } from './ingest.js';
+import { WARMUP_S, burst, connectRaw, signals } from './ingest.js';
 
 const SECONDS = 2;
 
@@ -28,7 +28,7 @@ export async function ingestKinds(opts: BenchOptions): Promise<Row[]> {
         const clients = await Promise.all(pubs.map((d) => connectRaw(b.mqttUrl, d)));
         const gens = pubs.map(signals);
         try {
-          await burst(clients, gens, 0.5); // warm-up
+          await burst(clients, gens, WARMUP_S);
           for (let r = 0; r < opts.runs; r++) {
             await waitIdle(b.pid, { windowMs: 300 });
             const cpu0 = cpuMsOf(b.pid);

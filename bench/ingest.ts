@@ -31,6 +31,13 @@ import { branchesConfig, cpuMsOf, log, sleep, startBare, startHub, withHeadquart
 const PUBLISHERS = 10;
 const WINDOW = 32;
 const SECONDS = 3;
+/**
+ * The burst before the measured ones, per publisher kind and broker. A hub fresh from start-up costs about twice its
+ * steady CPU per message for its first ~10 s of load (one branch, raw publishers, 3 s bursts after 0.5 s: 97–127 µs,
+ * then 55–77, settling at 41–59; not the young generation's size, not the disk, not tier-up flags; BENCHMARKS.md part
+ * 9). With a 1 s warm-up the raw publishers, measured first, met that hub and the MQTT.js ones a warm one.
+ */
+export const WARMUP_S = 6;
 
 /** What a device of this kind says, message after message: every occupancy a new count, footfall in and out, a queue that moves. */
 export function signals(d: BenchDevice): () => [string, string] {
@@ -188,7 +195,7 @@ export async function ingest(opts: BenchOptions): Promise<Row[]> {
           const clients = await Promise.all(pubs.map((d) => connect(b.mqttUrl, d)));
           const gens = pubs.map(signals);
           sets.set(b, { clients, gens });
-          await burst(clients, gens, 1); // warm-up: JIT, database pages, first rows
+          await burst(clients, gens, WARMUP_S);
         }
         for (let r = 0; r < opts.runs; r++) {
           for (const b of brokers) {

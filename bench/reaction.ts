@@ -33,7 +33,12 @@ import {
 } from './harness.js';
 
 export const REACTION_BRANCHES = 50;
-const WARMUP_S = 2;
+/**
+ * Arrivals before the measured ones. The first seconds after the hub starts have a tail of their own (one run each,
+ * 100/s: p99 19–87 ms measured after 2 s, 13–15 ms after 8 s; BENCHMARKS.md part 9): what a branch sees all day is
+ * what comes after, and start-up is measured on its own.
+ */
+const WARMUP_S = 8;
 /** How long after the last arrival a late greet still counts (a saturated hub answers seconds late). */
 const GRACE_MS = 10_000;
 const FAST: ProfileOverride = { acceptMs: [1, 2], startMs: [1, 2], workMs: { greet: [1, 2], default: [1, 2] }, rejectRate: 0, failRate: 0 };
