@@ -24,20 +24,25 @@ describe('the hub process', () => {
     });
   const portOf = (s: Server) => (s.address() as { port: number }).port;
 
-  it('starts with the demo config, answers health, and stops on SIGTERM with exit 0 within 5 s', async () => {
+  it('starts with the demo config, answers health, and stops on SIGTERM with exit 0 within 5 s, finishing the last turns without errors', async () => {
     const hub = await startHubProcess({ HUB_CONFIG: 'config/hub.yaml', HUB_DATA_DIR: dir });
     const health = await fetch(`http://127.0.0.1:${hub.httpPort}/api/health`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: 'ok', mqtt: true, database: true });
     const robot = await mqtt.connectAsync(`mqtt://127.0.0.1:${hub.mqttPort}`, { clientId: 'robot-1', username: 'robot-1', password: 'demo-robot-1', reconnectPeriod: 0 });
     await robot.publishAsync('branch/sh-lujiazui/devices/robot-1/state', JSON.stringify({ status: 'idle', battery: 77 }), { qos: 1 });
+    // A ticket just before the stop: its summary is still due, and goes out (or not) after the broker has closed.
+    const qms = await mqtt.connectAsync(`mqtt://127.0.0.1:${hub.mqttPort}`, { clientId: 'qms-1', username: 'qms-1', password: 'demo-qms-1', reconnectPeriod: 0 });
+    await qms.publishAsync('branch/sh-lujiazui/devices/qms-1/queue', JSON.stringify({ event: 'issued', ticket: 'A001', service: 'cash' }), { qos: 1 });
     const closed = new Promise<void>((r) => robot.once('close', () => r()));
     const t0 = Date.now();
     hub.child.kill('SIGTERM');
     expect(await hub.exited()).toEqual({ code: 0, signal: null });
     expect(Date.now() - t0).toBeLessThan(5000);
     await closed; // it stopped taking connections and closed the device's
+    expect(hub.output()).not.toMatch(/ERROR/);
     robot.end(true);
+    qms.end(true);
   });
 
   it('plays a scenario with the simulator CLI against the demo hub: every device connects, arrivals are greeted, a report is written', async () => {

@@ -155,8 +155,17 @@ export class BrokerService implements OnModuleInit, OnApplicationBootstrap, OnMo
     this.wss.handleUpgrade(req, socket, head, (ws) => this.aedes.handle(createWebSocketStream(ws), req));
   };
 
-  /** The hub's one way out to devices. */
+  /**
+   * The hub's one way out to devices. Once the broker has closed (the hub is stopping) nobody is connected and retained
+   * messages end with the process: what the last turns publish is dropped, not an error that would cut those turns
+   * short. A restart re-publishes presences and summaries, and a command that never left is timed out like one to an
+   * offline device.
+   */
   publish(topic: string, payload: unknown, opts: { qos?: 0 | 1; retain?: boolean } = {}): Promise<void> {
+    if (this.aedes.closed) {
+      this.logger.debug(`stopping: ${topic} not published`);
+      return Promise.resolve();
+    }
     return new Promise((resolve, reject) =>
       this.aedes.publish(
         { cmd: 'publish', topic, payload: Buffer.from(JSON.stringify(payload)), qos: opts.qos ?? 0, retain: opts.retain ?? false, dup: false },
@@ -283,7 +292,7 @@ export class BrokerService implements OnModuleInit, OnApplicationBootstrap, OnMo
     this.metrics.connectedDevices.set({ branch: branchId }, this.connectedPerBranch.get(branchId) ?? 0);
     return this.presenceOrder.run(entry.device.id, async () => {
       await this.events.emit('presence', { branchId, deviceId: entry.device.id, online, since });
-      if (!this.aedes.closed) await this.publish(topics.presence(branchId, entry.device.id), { online, since: since.toISOString() }, { qos: 1, retain: true });
+      await this.publish(topics.presence(branchId, entry.device.id), { online, since: since.toISOString() }, { qos: 1, retain: true });
     });
   }
 }
