@@ -33,9 +33,9 @@ const WINDOW = 32;
 const SECONDS = 3;
 /**
  * The burst before the measured ones, per publisher kind and broker. A hub fresh from start-up costs about twice its
- * steady CPU per message for its first ~10 s of load (one branch, raw publishers, 3 s bursts after 0.5 s: 97–127 µs,
- * then 55–77, settling at 41–59; not the young generation's size, not the disk, not tier-up flags; BENCHMARKS.md part
- * 9). With a 1 s warm-up the raw publishers, measured first, met that hub and the MQTT.js ones a warm one.
+ * steady CPU per message for its first ~10 s of load (one branch, raw publishers, 2 s bursts: 97–127 µs after 0.5 s
+ * of load, 41–57 after 10 s; not the young generation's size, not the disk, not tier-up flags; BENCHMARKS.md part 9).
+ * With a 1 s warm-up the raw publishers, measured first, met that hub and the MQTT.js ones a warm one.
  */
 export const WARMUP_S = 6;
 
