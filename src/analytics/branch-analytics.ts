@@ -200,9 +200,13 @@ export class BranchAnalytics {
     }
   }
 
+  /**
+   * One change in flight at a time: what events change while it is being stored goes into the next. Under a burst
+   * that is one commit per group commit, not one per message (each a turn and a unit of its own: BENCHMARKS.md, part 10).
+   */
   private changed(): void {
     if (this.commitQueued) return;
     this.commitQueued = true;
-    this.commitLater();
+    void this.saving.then(this.commitLater);
   }
 }
