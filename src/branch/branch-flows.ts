@@ -147,7 +147,9 @@ export class BranchFlows {
       const waitMin = q.estimatedWaitMin;
       const booked = new Set(q.waiting.filter((w) => w.appointment).map((w) => w.ticket));
       const excess = excessTickets(q.waiting, waitMin, threshold).filter((t) => !booked.has(t));
-      await this.host.send(key, diversionFlow, input, { type: 'ESTIMATE', waitMin, kioskZone: kiosks[0]?.zone ?? null, kiosks: kiosks.length, excess, at });
+      const estimate = { waitMin, kioskZone: kiosks[0]?.zone ?? null, kiosks: kiosks.length, excess };
+      // Sent after every device state and ticket: the same estimate again changes nothing in the machine.
+      await this.host.sendChanged(key, diversionFlow, input, { type: 'ESTIMATE', ...estimate, at }, `${waitMin}|${estimate.kioskZone}|${kiosks.length}|${excess.join(',')}`);
     }
   }
 

@@ -1,4 +1,5 @@
-import { SimulatedClock } from 'xstate';
+import { jest } from '@jest/globals';
+import { Actor, SimulatedClock } from 'xstate';
 import type { Deadline, DeadlineChanges } from '../schedule/deadline.js';
 import type { Scheduler } from '../schedule/scheduler.service.js';
 import { FlowHost, type FlowEffect } from './flow-host.js';
@@ -49,6 +50,24 @@ describe('FlowHost', () => {
     expect(armed).toHaveLength(1);
     await host.send(KEY, longWaitFlow, input, { type: 'NOTHING' });
     expect(writes()).toBe(1);
+  });
+
+  it('drops an event sent with sendChanged when the actor\'s last event was the same one', async () => {
+    const { host, load } = setup();
+    await load();
+    const sent = jest.spyOn(Actor.prototype, 'send'); // before the actor exists: XState binds `send` to each actor
+    try {
+      await host.ensure(KEY, longWaitFlow, input);
+      await host.sendChanged(KEY, longWaitFlow, input, { type: 'NOTHING', n: 1 }, '1');
+      await host.sendChanged(KEY, longWaitFlow, input, { type: 'NOTHING', n: 1 }, '1');
+      expect(sent).toHaveBeenCalledTimes(1);
+      await host.send(KEY, longWaitFlow, input, { type: 'OTHER' }); // another event in between: the same one is news again
+      await host.sendChanged(KEY, longWaitFlow, input, { type: 'NOTHING', n: 1 }, '1');
+      await host.sendChanged(KEY, longWaitFlow, input, { type: 'NOTHING', n: 2 }, '2');
+      expect(sent.mock.calls.map(([e]) => e)).toEqual([{ type: 'NOTHING', n: 1 }, { type: 'OTHER' }, { type: 'NOTHING', n: 1 }, { type: 'NOTHING', n: 2 }]);
+    } finally {
+      sent.mockRestore();
+    }
   });
 
   it('leaves its state and deadlines behind the turn, and arms the deadlines only once they are stored with it', async () => {

@@ -52,6 +52,8 @@ interface Live {
   saved: string | null;
   /** The actor's snapshot object `saved` was taken from: XState keeps the same object when an event changes nothing. */
   savedFrom: unknown;
+  /** What `sendChanged` last delivered, if it was the actor's last event. */
+  lastRepeatable?: string;
 }
 
 /**
@@ -108,6 +110,20 @@ export class FlowHost {
     await this.deliver(this.actor(key, def, input), key, event);
   }
 
+  /**
+   * Like `send`, for an event that is sent again and again with the same content (`content`, a text of the fields that
+   * matter): dropped when the actor's last event was that same one. Only for events that, repeated, change nothing in
+   * their machine — the diversion's estimate after every device state: an XState transition that does nothing was a
+   * fifth of such a message's cost (BENCHMARKS.md, part 10).
+   */
+  async sendChanged(key: string, def: FlowDef, input: unknown, event: FlowEvent, content: string): Promise<void> {
+    await this.reloadIfUnsure(key);
+    const live = this.actor(key, def, input);
+    if (live.lastRepeatable === content) return;
+    await this.deliver(live, key, event);
+    live.lastRepeatable = content;
+  }
+
   /** Creates actor `key` if it has no state yet (its entry effects are carried out and it is stored). */
   async ensure(key: string, def: FlowDef, input: unknown): Promise<void> {
     await this.reloadIfUnsure(key);
@@ -159,6 +175,7 @@ export class FlowHost {
    * it comes back from its stored state next time; if the write fails, it is read back from the database.
    */
   private async deliver(live: Live, key: string, event: FlowEvent | null): Promise<void> {
+    live.lastRepeatable = undefined;
     if (event) live.actor.send(event);
     const current = live.actor.getSnapshot();
     if (current === live.savedFrom && !live.emitted.length) return; // nothing changed, without serialising it to see
