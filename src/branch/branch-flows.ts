@@ -67,10 +67,12 @@ export class BranchFlows {
       if (e.event === 'issued') await this.host.ensure(key, longWaitFlow, this.longWaitInput(e.service, e.ticket, at));
       else await this.host.sendIfExists(key, longWaitFlow, { type: 'GONE', at });
     }
-    for (const post of this.host.keys(unattendedPostFlow.name)) await this.host.sendIfExists(post, unattendedPostFlow, { type: 'WAITING', count: this.model.waitingTotal, at: now });
+    // Sent after every ticket event, most of them telling these machines what they heard last: sent only when that changed.
+    const count = this.model.waitingTotal;
+    for (const post of this.host.keys(unattendedPostFlow.name)) await this.host.sendChanged(post, unattendedPostFlow, undefined, { type: 'WAITING', count, at: now }, String(count));
     await this.estimates(at, e.event === 'issued' ? e : undefined);
     const waitingServices = [...this.model.services.values()].filter((q) => q.waiting.length).map((q) => q.service);
-    await this.host.send('promotion', promotionFlow, this.promotionInput(), { type: 'WAITING', total: this.model.waitingTotal, services: waitingServices, at: now });
+    await this.host.sendChanged('promotion', promotionFlow, this.promotionInput(), { type: 'WAITING', total: count, services: waitingServices, at: now }, `${count}|${waitingServices.join(',')}`);
   }
 
   async post(e: HubEventMap['post']): Promise<void> {
@@ -147,8 +149,8 @@ export class BranchFlows {
       const waitMin = q.estimatedWaitMin;
       const booked = new Set(q.waiting.filter((w) => w.appointment).map((w) => w.ticket));
       const excess = excessTickets(q.waiting, waitMin, threshold).filter((t) => !booked.has(t));
+      // Sent after every device state and ticket: only when it says something new.
       const estimate = { waitMin, kioskZone: kiosks[0]?.zone ?? null, kiosks: kiosks.length, excess };
-      // Sent after every device state and ticket: the same estimate again changes nothing in the machine.
       await this.host.sendChanged(key, diversionFlow, input, { type: 'ESTIMATE', ...estimate, at }, `${waitMin}|${estimate.kioskZone}|${kiosks.length}|${excess.join(',')}`);
     }
   }

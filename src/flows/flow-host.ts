@@ -113,8 +113,8 @@ export class FlowHost {
   /**
    * Like `send`, for an event that is sent again and again with the same content (`content`, a text of the fields that
    * matter): dropped when the actor's last event was that same one. Only for events that, repeated, change nothing in
-   * their machine — the diversion's estimate after every device state: an XState transition that does nothing was a
-   * fifth of such a message's cost (BENCHMARKS.md, part 10).
+   * their machine — the diversion's estimate after every device state, the waiting count after every ticket event:
+   * an XState transition that does nothing was a fifth of such a message's cost (BENCHMARKS.md, part 10).
    */
   async sendChanged(key: string, def: FlowDef, input: unknown, event: FlowEvent, content: string): Promise<void> {
     await this.reloadIfUnsure(key);
