@@ -163,4 +163,14 @@ describe('FlowHost', () => {
     await behind[2];
     expect({ raised: effects.filter((e) => e.type === 'raise').length, stored: rows.get(KEY)?.snapshot }).toEqual({ raised: 2, stored: expect.objectContaining({ value: 'overdue' }) });
   });
+
+  it('sendChanged without input never makes an actor the database does not hold (its first write failed)', async () => {
+    const held: ((fail?: Error) => void)[] = [];
+    const { host, rows, behind } = setup([], undefined, held);
+    await host.ensure(KEY, longWaitFlow, input);
+    held.shift()!(new Error('disk full'));
+    await expect(behind[0]).rejects.toThrow(/disk full/);
+    await host.sendChanged(KEY, longWaitFlow, undefined, { type: 'DUE' }, 'due'); // read back: not there, so not sent
+    expect({ state: host.stateOf(KEY), rows: rows.size, writes: behind.length }).toEqual({ state: undefined, rows: 0, writes: 1 });
+  });
 });

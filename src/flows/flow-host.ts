@@ -114,10 +114,12 @@ export class FlowHost {
    * Like `send`, for an event that is sent again and again with the same content (`content`, a text of the fields that
    * matter): dropped when the actor's last event was that same one. Only for events that, repeated, change nothing in
    * their machine — the diversion's estimate after every device state, the waiting count after every ticket event:
-   * an XState transition that does nothing was a fifth of such a message's cost (BENCHMARKS.md, part 10).
+   * an XState transition that does nothing was a fifth of such a message's cost (BENCHMARKS.md, part 10). Without
+   * `input`, only to an actor that exists, as `sendIfExists`.
    */
   async sendChanged(key: string, def: FlowDef, input: unknown, event: FlowEvent, content: string): Promise<void> {
     await this.reloadIfUnsure(key);
+    if (input === undefined && !this.exists(key, def)) return;
     const live = this.actor(key, def, input);
     if (live.lastRepeatable === content) return;
     await this.deliver(live, key, event);
@@ -134,7 +136,11 @@ export class FlowHost {
   /** Sends only to an actor that exists (live or stored): signals about something no flow is following are dropped. */
   async sendIfExists(key: string, def: FlowDef, event: FlowEvent): Promise<void> {
     await this.reloadIfUnsure(key);
-    if (this.live.has(key) || this.stored.get(key)?.machine === def.name) await this.deliver(this.actor(key, def, undefined), key, event);
+    if (this.exists(key, def)) await this.deliver(this.actor(key, def, undefined), key, event);
+  }
+
+  private exists(key: string, def: FlowDef): boolean {
+    return this.live.has(key) || this.stored.get(key)?.machine === def.name;
   }
 
   /** A flow deadline fell due: its event goes back to the actor that scheduled it. */
