@@ -156,6 +156,28 @@ describe('flows that raise alerts', () => {
       const alert = await eventually(async () => (await openAlerts(hub, 'long-wait'))[0], 3000, 'long-wait at start-up');
       expect(alert.subject).toBe(`card/${ticket}`);
     });
+    it('a waiting ticket of an older hub (a v1 actor living from its issue, with its `due` deadline) raises once overdue after the upgrade', async () => {
+      const { qms } = await start({ longWaitMin: 1 });
+      const ticket = await qms.issue('card');
+      await hub.settle();
+      const store = hub.running.app.get(Store).manager;
+      const [startRow] = await store.query(`SELECT "key", "dueAt", "branchId" FROM deadline WHERE "key" LIKE '%long-wait%'`);
+      const actor = `long-wait:card:${ticket}`;
+      const issuedAt = Date.parse(startRow.dueAt) - 60_000;
+      // What v1 stored: the actor in `waiting` from the ticket's issue, and its `due` deadline without the actor's input.
+      const v1 = { status: 'active', value: 'waiting', historyValue: {}, context: { service: 'card', ticket, issuedAt, longWaitMs: 60_000 }, children: {} };
+      await store.query(`DELETE FROM deadline WHERE "key" = ?`, [startRow.key]);
+      await store.query(`INSERT INTO flow_state ("branchId", "actor", "machine", "version", "snapshot", "updatedAt") VALUES (?, ?, 'long-wait', 1, ?, ?)`, [startRow.branchId, actor, JSON.stringify(v1), startRow.dueAt]);
+      const due = { actor, machine: 'long-wait', event: { type: 'DUE' } };
+      await store.query(`INSERT INTO deadline ("key", "branchId", "kind", "dueAt", "data") VALUES (?, ?, 'flow', ?, ?)`, [startRow.key.replace(/:start$/, ':due'), startRow.branchId, startRow.dueAt, JSON.stringify(due)]);
+      await fleet.disconnect();
+      await hub.stop();
+      hub = await startTestHub({ ...hub.config, server: { ...hub.config.server, clockStart: new Date(Date.now() + 5 * 60_000).toISOString() } }, hub.dataDir);
+      const alert = await eventually(async () => (await openAlerts(hub, 'long-wait'))[0], 3000, 'long-wait after the upgrade');
+      expect(alert.subject).toBe(`card/${ticket}`);
+      const rows = await hub.running.app.get(Store).manager.query(`SELECT "version", "snapshot" FROM flow_state WHERE "actor" = ?`, [actor]);
+      expect(rows.map((r: { version: number; snapshot: string }) => [r.version, JSON.parse(r.snapshot).value])).toEqual([[2, 'overdue']]);
+    });
   });
 
   describe('unattended post', () => {

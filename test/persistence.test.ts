@@ -80,12 +80,13 @@ async function takeOverRoundTrip(hub: TestHub): Promise<void> {
     const last = await again.running.app.get(TaskRepository).lastDispatchedByBranch(['br-1', 'br-2']);
     expect(last.get('br-2')).toEqual(new Map([['robot-1-b', Date.parse(at)]]));
     expect(last.get('br-1')!.has('robot-1-b')).toBe(false);
-    // B7 was stored without its long-wait actor: it got one at the take-over, stored with its deadline.
+    // B7 was stored without its long-wait start: it got one at the take-over, in its own branch, carrying its input.
     const flows = await again.running.app.get(FlowStateRepository).byBranch(['br-1', 'br-2']);
-    expect(flows.get('br-2')!.map((f) => f.actor)).toContain('long-wait:card:B7');
-    expect((flows.get('br-1') ?? []).map((f) => f.actor)).not.toContain('long-wait:card:B7');
-    const keys = ['flow:br-2:long-wait:card:B7:due', 'analytics:br-1:retention', 'analytics:br-2:retention'];
-    expect((await again.running.app.get(DeadlineRepository).findMany(keys)).map((d) => d.key).sort()).toEqual([...keys].sort());
+    expect([...flows.values()].flat().map((f) => f.actor)).not.toContain('long-wait:card:B7'); // the actor starts when due
+    const keys = ['flow:br-2:long-wait:card:B7:start', 'analytics:br-1:retention', 'analytics:br-2:retention'];
+    const found = await again.running.app.get(DeadlineRepository).findMany([...keys, 'flow:br-1:long-wait:card:B7:start']);
+    expect(found.map((d) => d.key).sort()).toEqual([...keys].sort());
+    expect(found.find((d) => d.key === keys[0])!.data).toMatchObject({ machine: 'long-wait', event: { type: 'DUE' }, input: { service: 'card', ticket: 'B7' } });
   } finally {
     await again.close();
   }

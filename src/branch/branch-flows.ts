@@ -3,10 +3,10 @@ import { waitingZones, type BranchConfig } from '../config/config.schema.js';
 import type { DevicesService } from '../devices/devices.service.js';
 import type { FlowEffect, FlowHost } from '../flows/flow-host.js';
 import { conductFlow } from '../flows/machines/conduct.machine.js';
-import { crowdingFlow } from '../flows/machines/crowding.machine.js';
+import { crowdingBand, crowdingFlow } from '../flows/machines/crowding.machine.js';
 import { deviceHealthFlow } from '../flows/machines/device-health.machine.js';
 import { diversionFlow } from '../flows/machines/diversion.machine.js';
-import { longWaitFlow } from '../flows/machines/long-wait.machine.js';
+import { longWaitDue, longWaitFlow } from '../flows/machines/long-wait.machine.js';
 import { promotionFlow } from '../flows/machines/promotion.machine.js';
 import { unattendedPostFlow } from '../flows/machines/unattended-post.machine.js';
 import type { HubEventMap, HubEvents } from '../hub-events.js';
@@ -41,10 +41,13 @@ export class BranchFlows {
     private readonly p: BranchFlowPorts,
   ) {}
 
-  /** After the model and the stored actors are back: waiting tickets that have no long-wait actor (a first start on older data) get one. */
+  /**
+   * After the model and the stored actors are back: each waiting ticket whose long-wait has not started has its start
+   * set (again: the same time, or a new one if `longWaitMin` changed; written with the start-up's one transaction).
+   */
   async reconcile(): Promise<void> {
     for (const q of this.model.services.values()) {
-      for (const w of q.waiting) await this.host.ensure(`long-wait:${q.service}:${w.ticket}`, longWaitFlow, this.longWaitInput(q.service, w.ticket, Date.parse(w.issuedAt)));
+      for (const w of q.waiting) await this.startLongWait(q.service, w.ticket, Date.parse(w.issuedAt));
     }
     for (const z of this.branch.zones) if (this.host.stateOf(`crowding:${z.id}`) === 'crowded') this.countUnknown.add(z.id);
   }
@@ -55,7 +58,9 @@ export class BranchFlows {
     if (!capacity) return;
     if (reading) this.countUnknown.delete(zone);
     else if (this.countUnknown.has(zone)) return;
-    await this.host.send(`crowding:${zone}`, crowdingFlow, { zone, capacity }, { type: 'OCCUPANCY', count: this.model.peopleIn(zone), at });
+    const count = this.model.peopleIn(zone);
+    // Sent after every camera message: only when the count moved into another band.
+    await this.host.sendChanged(`crowding:${zone}`, crowdingFlow, { zone, capacity }, { type: 'OCCUPANCY', count, at }, crowdingBand(count, capacity));
   }
 
   async queue(e: HubEventMap['queue']): Promise<void> {
@@ -64,8 +69,8 @@ export class BranchFlows {
     const now = this.p.clock.now();
     if (e.event !== 'counters') {
       const key = `long-wait:${e.service}:${e.ticket}`;
-      if (e.event === 'issued') await this.host.ensure(key, longWaitFlow, this.longWaitInput(e.service, e.ticket, at));
-      else await this.host.sendIfExists(key, longWaitFlow, { type: 'GONE', at });
+      if (e.event === 'issued') await this.startLongWait(e.service, e.ticket, at);
+      else await this.host.sendOrCancelStart(key, longWaitFlow, { type: 'GONE', at });
     }
     // Sent after every ticket event, most of them telling these machines what they heard last: sent only when that changed.
     const count = this.model.waitingTotal;
@@ -162,8 +167,9 @@ export class BranchFlows {
       .map((d) => d.id);
   }
 
-  private longWaitInput(service: string, ticket: string, issuedAt: number) {
-    return { service, ticket, issuedAt, longWaitMs: this.branch.rules.longWaitMin * 60_000 };
+  private startLongWait(service: string, ticket: string, issuedAt: number): Promise<void> {
+    const input = { service, ticket, issuedAt, longWaitMs: this.branch.rules.longWaitMin * 60_000 };
+    return this.host.startAt(`long-wait:${service}:${ticket}`, longWaitFlow, input, longWaitDue(input), { type: 'DUE' });
   }
 
   private promotionInput() {

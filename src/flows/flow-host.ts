@@ -43,6 +43,8 @@ export interface FlowPorts {
 
 /** The deadline key of an actor's timer. */
 export const flowTimerKey = (branchId: string, actor: string, timer: string) => `flow:${branchId}:${actor}:${timer}`;
+/** The timer of an actor's start (`startAt`). */
+const START_TIMER = 'start';
 
 interface Live {
   def: FlowDef;
@@ -133,6 +135,27 @@ export class FlowHost {
     await this.deliver(this.actor(key, def, input), key, null);
   }
 
+  /**
+   * Actor `key` starts only when `event` comes, at `at` (hub ms): until then it is nothing but a stored deadline that
+   * carries its input (set again, it moves). For a flow most of whose subjects end before it has anything to do — a
+   * ticket's long wait: most tickets are called first — an actor created, stored and deleted for each was ~12 % of a
+   * queue message (BENCHMARKS.md, part 11). Nothing happens if the actor exists already.
+   */
+  async startAt(key: string, def: FlowDef, input: unknown, at: number, event: FlowEvent): Promise<void> {
+    await this.reloadIfUnsure(key);
+    if (this.exists(key, def)) return;
+    const d: Deadline = { key: flowTimerKey(this.branchId, key, START_TIMER), branchId: this.branchId, kind: 'flow', dueAt: new Date(at).toISOString(), data: { actor: key, machine: def.name, event, input } };
+    this.store(key, undefined, { set: [d], clear: [] });
+  }
+
+  /** Sends `event` to actor `key` if it has started (as `sendIfExists`); one that has not never will: its start is dropped. */
+  async sendOrCancelStart(key: string, def: FlowDef, event: FlowEvent): Promise<void> {
+    await this.reloadIfUnsure(key);
+    if (this.exists(key, def)) return this.deliver(this.actor(key, def, undefined), key, event);
+    const timer = flowTimerKey(this.branchId, key, START_TIMER);
+    if (this.unstored.has(timer) ? this.unstored.get(timer) !== null : this.p.scheduler.dueAt(timer) !== undefined) this.store(key, undefined, { set: [], clear: [timer] });
+  }
+
   /** Sends only to an actor that exists (live or stored): signals about something no flow is following are dropped. */
   async sendIfExists(key: string, def: FlowDef, event: FlowEvent): Promise<void> {
     await this.reloadIfUnsure(key);
@@ -147,7 +170,9 @@ export class FlowHost {
   async deadline(d: Deadline): Promise<void> {
     if (this.unstored.has(d.key) && this.unstored.get(d.key) !== d.dueAt) return; // moved or dropped by a turn whose write is under way
     const def = this.defs.find((f) => f.name === d.data.machine);
-    if (def) await this.sendIfExists(String(d.data.actor), def, d.data.event as FlowEvent);
+    if (!def) return;
+    if (d.data.input !== undefined) await this.send(String(d.data.actor), def, d.data.input, d.data.event as FlowEvent); // its start (`startAt`)
+    else await this.sendIfExists(String(d.data.actor), def, d.data.event as FlowEvent);
   }
 
   stop(): void {
@@ -202,18 +227,7 @@ export class FlowHost {
       const snapshot = done ? null : live.actor.getPersistedSnapshot();
       const text = JSON.stringify(snapshot);
       if (!done && text === live.saved && !changes.set.length && !changes.clear.length) return void (live.savedFrom = current);
-      const flow = snapshot === null ? null : { actor: key, machine: live.def.name, version: live.def.version, snapshot };
-      // Group-committed in order and left behind the turn (the latest wins); deadlines are armed only once stored
-      // with the state that set them. Commits resolve in order, so a later turn's change is armed after this one.
-      const asked = [...changes.set.map((d) => [d.key, d.dueAt] as const), ...changes.clear.map((k) => [k, null] as const)];
-      for (const [k, due] of asked) this.unstored.set(k, due);
-      const stored = this.p.repo.save(this.branchId, key, flow, isoOf(this.p.clock), changes);
-      const settled = () => asked.forEach(([k, due]) => this.unstored.get(k) === due && this.unstored.delete(k));
-      const armed = stored.then(
-        () => (asked.length && this.p.scheduler.applied(changes), settled()),
-        (e) => (this.unsure.add(key), settled(), Promise.reject(e)),
-      );
-      this.p.leaveBehind(armed);
+      this.store(key, snapshot === null ? null : { actor: key, machine: live.def.name, version: live.def.version, snapshot }, changes);
       live.saved = text;
       live.savedFrom = current;
       if (done) this.forget(key);
@@ -222,6 +236,23 @@ export class FlowHost {
       if (live.saved !== null) this.stored.set(key, { actor: key, machine: live.def.name, version: live.def.version, snapshot: JSON.parse(live.saved) });
       throw e;
     }
+  }
+
+  /**
+   * Stores the actor's state (`undefined`: its row stays as it is) and the deadlines it set or dropped, group-committed
+   * in order and left behind the turn (the latest wins); deadlines are armed only once stored with the state that set
+   * them. Commits resolve in order, so a later turn's change is armed after this one.
+   */
+  private store(key: string, flow: StoredFlow | null | undefined, changes: DeadlineChanges): void {
+    const asked = [...changes.set.map((d) => [d.key, d.dueAt] as const), ...changes.clear.map((k) => [k, null] as const)];
+    for (const [k, due] of asked) this.unstored.set(k, due);
+    const stored = this.p.repo.save(this.branchId, key, flow, isoOf(this.p.clock), changes);
+    const settled = () => asked.forEach(([k, due]) => this.unstored.get(k) === due && this.unstored.delete(k));
+    const armed = stored.then(
+      () => (asked.length && this.p.scheduler.applied(changes), settled()),
+      (e) => (this.unsure.add(key), settled(), Promise.reject(e)),
+    );
+    this.p.leaveBehind(armed);
   }
 
   /** After a failed write, the actor starts again from what the database holds (in the owner's turn, like every change). */

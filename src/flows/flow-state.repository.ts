@@ -18,7 +18,7 @@ export interface StoredFlow {
 interface Held {
   branchId: string;
   actor: string;
-  flow: StoredFlow | null;
+  flow: StoredFlow | null | undefined;
   at: string;
   changes: DeadlineChanges;
 }
@@ -49,14 +49,18 @@ export class FlowStateRepository {
     return row && { actor: row.actor, machine: row.machine, version: row.version, snapshot: row.snapshot };
   }
 
-  /** Stores the actor (or, with `null`, forgets actor `actor`: it is done) with its deadline changes; resolves once committed (`later`: within LAZY_MS, or with a commit someone waits for). */
-  async save(branchId: string, actor: string, flow: StoredFlow | null, at: string, changes: DeadlineChanges): Promise<void> {
+  /**
+   * Stores the actor (with `null`, forgets actor `actor`: it is done; with `undefined`, leaves its row as it is) with its
+   * deadline changes; resolves once committed (`later`: within LAZY_MS, or with a commit someone waits for).
+   */
+  async save(branchId: string, actor: string, flow: StoredFlow | null | undefined, at: string, changes: DeadlineChanges): Promise<void> {
     if (this.held) {
       this.held.push({ branchId, actor, flow, at, changes });
       return;
     }
     await this.commits.later(() => {
-      void (flow ? this.commits.put(FlowStateRecord, ['branchId', 'actor'], { branchId, ...flow, updatedAt: at }) : this.commits.remove(FlowStateRecord, { branchId, actor }));
+      if (flow) void this.commits.put(FlowStateRecord, ['branchId', 'actor'], { branchId, ...flow, updatedAt: at });
+      else if (flow === null) void this.commits.remove(FlowStateRecord, { branchId, actor });
       this.deadlines.ask(changes);
     });
   }
@@ -78,7 +82,7 @@ export class FlowStateRepository {
     const flows = new Map<string, Held>();
     const deadlines = new Map<string, Deadline | null>();
     for (const h of this.held ?? []) {
-      flows.set(JSON.stringify([h.branchId, h.actor]), h);
+      if (h.flow !== undefined) flows.set(JSON.stringify([h.branchId, h.actor]), h);
       for (const d of h.changes.set) deadlines.set(d.key, d);
       for (const key of h.changes.clear) deadlines.set(key, null);
     }

@@ -12,6 +12,14 @@ export interface CrowdingInput {
 export type CrowdingEvent = { type: 'OCCUPANCY'; count: number; at: number };
 
 /**
+ * What a count means to this machine: at capacity, below the clear level, or in between. Two readings in the same band
+ * lead to the same state, so a reading in the band of the last one changes nothing (`FlowHost.sendChanged`).
+ */
+export function crowdingBand(count: number, capacity: number): 'full' | 'between' | 'clear' {
+  return count >= capacity ? 'full' : count < capacity * CLEAR_RATIO ? 'clear' : 'between';
+}
+
+/**
  * Crowding of one zone with a capacity (contract section 5): a `crowding` alert when the people in it reach
  * capacity, cleared when they fall below 90 % of it. Re-triggering: readings while crowded change nothing
  * until the count drops below the clear level; a new crowding after that is a new alert.
@@ -29,8 +37,8 @@ export const crowdingMachine = setup({
     clear: emit(({ context }) => ({ type: 'clear' as const, alert: 'crowding' as const, subject: context.zone })),
   },
   guards: {
-    atCapacity: ({ context, event }) => event.count >= context.capacity,
-    belowClearLevel: ({ context, event }) => event.count < context.capacity * CLEAR_RATIO,
+    atCapacity: ({ context, event }) => crowdingBand(event.count, context.capacity) === 'full',
+    belowClearLevel: ({ context, event }) => crowdingBand(event.count, context.capacity) === 'clear',
   },
 }).createMachine({
   id: 'crowding',

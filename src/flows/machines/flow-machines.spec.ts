@@ -1,10 +1,10 @@
 import { createActor, type AnyStateMachine } from 'xstate';
 import { getShortestPaths, getSimplePaths } from 'xstate/graph';
 import type { FlowEffect } from '../flow-host.js';
-import { CLEAR_RATIO, crowdingMachine } from './crowding.machine.js';
+import { CLEAR_RATIO, crowdingBand, crowdingMachine } from './crowding.machine.js';
 import { deviceHealthMachine } from './device-health.machine.js';
 import { diversionMachine } from './diversion.machine.js';
-import { longWaitMachine } from './long-wait.machine.js';
+import { longWaitDue, longWaitMachine } from './long-wait.machine.js';
 import { nextCampaign, promotionMachine } from './promotion.machine.js';
 import { unattendedPostMachine } from './unattended-post.machine.js';
 
@@ -60,18 +60,31 @@ describe('crowding machine', () => {
     expect(steps.findIndex((s) => s.effects.some((e) => e.type === 'clear'))).toBe(counts.indexOf(17) + 1);
     expect(17).toBeLessThan(20 * CLEAR_RATIO);
   });
+
+  it('a reading in the band of the one before changes nothing, on every path (what lets the host skip it)', () => {
+    const counts = [5, 17, 18, 19, 20, 25];
+    for (const before of counts) {
+      for (const after of counts.filter((c) => crowdingBand(c, 20) === crowdingBand(before, 20))) {
+        for (const path of [[], [20], [5], [20, 18]]) {
+          const steps = play(crowdingMachine, input, [...path, before, after].map(occupancy));
+          expect(steps.at(-1)).toEqual({ state: steps.at(-2)!.state, effects: [], event: 'OCCUPANCY' });
+        }
+      }
+    }
+  });
 });
 
 describe('long-wait machine', () => {
   const input = { service: 'card', ticket: 'A023', issuedAt: 1_000, longWaitMs: 20 * 60_000 };
 
-  it('schedules its deadline when it starts, raises at most once, and clears only what it raised', () => {
+  it('raises when due (its start), at most once, and clears only what it raised', () => {
     const [start] = play(longWaitMachine, input, []);
-    expect(start.effects).toEqual([{ type: 'schedule', timer: 'due', at: 1_000 + 20 * 60_000, event: { type: 'DUE' } }]);
+    expect(start.effects).toEqual([]); // its deadline is its start (FlowHost.startAt), set when the ticket is issued
+    expect(longWaitDue(input)).toBe(1_000 + 20 * 60_000);
     for (const steps of everyPath(longWaitMachine, input, [{ type: 'DUE' }, { type: 'GONE', at: 5 } as never])) {
       const seq = alternate(steps);
       expect(seq.length).toBeLessThanOrEqual(2);
-      if (steps.at(-1)!.state === 'done') expect(effectsOf(steps, 'unschedule').length + effectsOf(steps, 'clear').length).toBe(1);
+      if (steps.at(-1)!.state === 'done') expect(effectsOf(steps, 'clear')).toHaveLength(effectsOf(steps, 'raise').length);
     }
     expect(effectsOf(play(longWaitMachine, input, [{ type: 'DUE' }]), 'raise')[0]).toMatchObject({ alert: 'long-wait', subject: 'card/A023' });
   });

@@ -15,15 +15,14 @@ const subject = (c: LongWaitInput) => `${c.service}/${c.ticket}`;
 
 /**
  * Long wait of one ticket (contract section 5): `longWaitMin` after it was issued and still waiting, a
- * `long-wait` alert naming it; cleared when it is called, served or abandoned. The deadline is durable,
- * so a hub that was down when it fell due raises the alert as soon as it is back. Re-triggering: none —
- * one ticket, one alert.
+ * `long-wait` alert naming it; cleared when it is called, served or abandoned. Re-triggering: none — one ticket,
+ * one alert. The actor starts when its deadline falls due (`FlowHost.startAt`, set when the ticket is issued, with
+ * `DUE`): a ticket called before that never has one. The deadline is durable, so a hub that was down when it fell
+ * due raises the alert as soon as it is back.
  */
 export const longWaitMachine = setup({
   types: { context: {} as LongWaitInput, input: {} as LongWaitInput, events: {} as LongWaitEvent, emitted: {} as FlowEffect },
   actions: {
-    scheduleDue: emit(({ context }) => ({ type: 'schedule' as const, timer: 'due', at: context.issuedAt + context.longWaitMs, event: { type: 'DUE' } })),
-    unscheduleDue: emit({ type: 'unschedule' as const, timer: 'due' }),
     raise: emit(({ context }) => ({
       type: 'raise' as const,
       alert: 'long-wait' as const,
@@ -39,8 +38,7 @@ export const longWaitMachine = setup({
   initial: 'waiting',
   states: {
     waiting: {
-      entry: 'scheduleDue',
-      on: { DUE: 'overdue', GONE: { target: 'done', actions: 'unscheduleDue' } },
+      on: { DUE: 'overdue', GONE: 'done' },
     },
     overdue: {
       entry: 'raise',
@@ -50,5 +48,8 @@ export const longWaitMachine = setup({
   },
 });
 
-/** Actors are `long-wait:<service>:<ticket>`; their alert's subject is `<service>/<ticket>`. */
-export const longWaitFlow: FlowDef = { name: 'long-wait', version: 1, machine: longWaitMachine, alertOf: (actor) => ({ alert: 'long-wait', subject: actor.slice('long-wait:'.length).replace(':', '/') }) };
+/** Actors are `long-wait:<service>:<ticket>`; their alert's subject is `<service>/<ticket>`. v2: started by its deadline, which v1 set on entry. */
+export const longWaitFlow: FlowDef = { name: 'long-wait', version: 2, machine: longWaitMachine, alertOf: (actor) => ({ alert: 'long-wait', subject: actor.slice('long-wait:'.length).replace(':', '/') }) };
+
+/** When a ticket issued at `issuedAt` has waited too long (hub ms). */
+export const longWaitDue = (c: LongWaitInput) => c.issuedAt + c.longWaitMs;
