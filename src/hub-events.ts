@@ -53,13 +53,28 @@ export class HubEvents {
     return () => list.splice(list.indexOf(listener), 1);
   }
 
-  async emit<K extends HubEventName>(name: K, event: HubEventMap[K]): Promise<void> {
-    for (const listener of (this.listeners.get(name) ?? []) as Listener<K>[]) {
-      try {
-        await listener(event);
-      } catch (e) {
-        this.logger.error(`listener of "${name}" failed: ${(e as Error).stack ?? String(e)}`);
-      }
+  emit<K extends HubEventName>(name: K, event: HubEventMap[K]): Promise<void> {
+    const list = (this.listeners.get(name) ?? []) as Listener<K>[];
+    // Most events have one listener (every device message: its branch's owner): its own promise, no loop around it.
+    return list.length === 1 ? this.call(name, list[0], event) : this.callEach(name, list, event);
+  }
+
+  private async callEach<K extends HubEventName>(name: K, list: Listener<K>[], event: HubEventMap[K]): Promise<void> {
+    for (const listener of [...list]) await this.call(name, listener, event);
+  }
+
+  /** Resolves once the listener is done; never rejects. */
+  private call<K extends HubEventName>(name: K, listener: Listener<K>, event: HubEventMap[K]): Promise<void> {
+    try {
+      const done = listener(event);
+      if (done) return done.then(undefined, (e: unknown) => this.failed(name, e));
+    } catch (e) {
+      this.failed(name, e);
     }
+    return Promise.resolve();
+  }
+
+  private failed(name: HubEventName, e: unknown): void {
+    this.logger.error(`listener of "${name}" failed: ${(e as Error).stack ?? String(e)}`);
   }
 }

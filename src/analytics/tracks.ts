@@ -25,15 +25,17 @@ export function stepTrack(s: TrackState | undefined, zone: string, event: 'enter
   const was: TrackState = s ?? { zone: null, since: at, last: null, seenAt: at };
   const closing = was.zone ? { dwell: { zone: was.zone, ms: Math.max(0, at - was.since) } } : {};
   const from = was.zone ?? was.last;
+  // Not `{ ...was, seenAt }`: a literal that starts with a spread is slow in Node 20 (see IngestService.accept).
+  const seen = (): TrackState => ({ zone: was.zone, since: was.since, last: was.last, seenAt: at });
   if (zone === 'outside') {
-    if (event === 'exit') return { state: { ...was, seenAt: at } };
+    if (event === 'exit') return { state: seen() };
     return { state: null, ...closing, ...(from ? { move: { from, to: 'outside' } } : {}) };
   }
   if (event === 'enter') {
-    if (was.zone === zone) return { state: { ...was, seenAt: at } };
+    if (was.zone === zone) return { state: seen() };
     return { state: { zone, since: at, last: null, seenAt: at }, ...closing, ...(from ? { move: { from, to: zone } } : {}) };
   }
-  if (was.zone !== zone) return { state: s ? { ...was, seenAt: at } : null };
+  if (was.zone !== zone) return { state: s ? seen() : null };
   return { state: { zone: null, since: at, last: zone, seenAt: at }, ...closing };
 }
 

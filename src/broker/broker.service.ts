@@ -21,7 +21,8 @@ import { HubPersistence } from './retained-persistence.js';
  * Takes a publish from an authenticated device, after the ACL let it through. It must take the message into its
  * branch's turns before it first awaits: that keeps a device's messages in order.
  */
-export type DevicePublishHandler = (packet: AedesPublishPacket, deviceId: string) => Promise<void>;
+/** Returns the handling's promise, or nothing when it is over already (the message was dropped). */
+export type DevicePublishHandler = (packet: AedesPublishPacket, deviceId: string) => Promise<void> | void;
 
 const NOT_AUTHORIZED = 5; // MQTT 3.1.1 CONNACK return code 5
 const WS_PATH = '/mqtt';
@@ -44,7 +45,7 @@ export class BrokerService implements OnModuleInit, OnApplicationBootstrap, OnMo
   private readonly connections = new Map<string, Client>();
   /** Devices in `connections` per branch, kept as they come and go: counting them per connect was O(connected). */
   private readonly connectedPerBranch = new Map<string, number>();
-  private onDevicePublish: DevicePublishHandler = async () => {};
+  private onDevicePublish: DevicePublishHandler = () => {};
   /** Presence work still running; shutdown waits for it so nothing is lost. */
   private readonly pending = new Set<Promise<void>>();
   /** Connections between CONNACK and ready, each with what ends its wait in `pending`. */
@@ -83,12 +84,21 @@ export class BrokerService implements OnModuleInit, OnApplicationBootstrap, OnMo
       published: (packet, client, done) => {
         if (!client || !this.devices.has(client.id)) return done();
         // aedes has already sent a QoS 1 PUBACK; it reads the device's next packets once these are handled.
-        const handled: Promise<void> = this.onDevicePublish(packet, client.id)
-          .catch((e) => this.logger.error(`handling ${packet.topic} failed: ${(e as Error).stack}`))
-          .then(() => {
-            this.handling.delete(handled);
-            done();
-          });
+        let handling: Promise<void> | void;
+        try {
+          handling = this.onDevicePublish(packet, client.id);
+        } catch (e) {
+          handling = Promise.reject(e as Error);
+        }
+        if (!handling) return done();
+        const finished = () => {
+          this.handling.delete(handled);
+          done();
+        };
+        const handled: Promise<void> = handling.then(finished, (e: unknown) => {
+          this.logger.error(`handling ${packet.topic} failed: ${(e as Error).stack}`);
+          finished();
+        });
         this.handling.add(handled);
       },
     });

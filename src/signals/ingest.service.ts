@@ -38,19 +38,20 @@ export class IngestService {
 
   /**
    * Validates and emits without awaiting first: `emit` hands the event to its branch's owner at once, so a device's
-   * messages join the branch's turns in the order the broker handed them over (the broker relies on it).
+   * messages join the branch's turns in the order the broker handed them over (the broker relies on it). Not `async`,
+   * as `accept`: what it returns is the turn's promise itself, or the answer's.
    */
-  private async handle(topic: string, raw: Buffer): Promise<void> {
+  private handle(topic: string, raw: Buffer): Promise<void> | void {
     const t = parseDeviceTopic(topic);
     const entry = t && this.devices.get(t.deviceId);
     if (!t || !entry || !isUplinkKind(t.kind)) return; // the ACL lets nothing else through
     const kind = t.kind;
     this.metrics.messagesIn.inc({ kind });
     try {
-      await this.accept(kind, entry, topic, raw);
+      return this.accept(kind, entry, topic, raw);
     } catch (e) {
       if (!(e instanceof Rejection)) throw e;
-      await this.answer({ branchId: entry.branch.id, deviceId: t.deviceId, topic, code: e.code as ErrorCode, detail: e.detail });
+      return this.answer({ branchId: entry.branch.id, deviceId: t.deviceId, topic, code: e.code as ErrorCode, detail: e.detail });
     }
   }
 
@@ -80,7 +81,10 @@ export class IngestService {
    */
   private accept(kind: UplinkKind, { branch, device }: DeviceEntry, topic: string, raw: Buffer): Promise<void> | void {
     const json = this.json(raw);
-    const base = { branchId: branch.id, deviceId: device.id };
+    // Spelled out, not `{ ...base, … }`: in Node 20 a literal that starts by spreading a fresh one costs ~0.5–1 µs
+    // against ~20 ns, on every message (BENCHMARKS.md, part 11).
+    const branchId = branch.id;
+    const deviceId = device.id;
     // Without `ts`, the time the hub received it, on the hub's clock.
     const received = dateOf(this.clock);
     const zone = (z: string | undefined) => {
@@ -94,38 +98,38 @@ export class IngestService {
     switch (kind) {
       case 'state': {
         const s = parseOrReject(uplinkSchemas.state, json);
-        return this.events.emit('deviceState', { ...base, at: s.ts ?? received, status: s.status, zone: zone(s.zone), battery: s.battery });
+        return this.events.emit('deviceState', { branchId, deviceId, at: s.ts ?? received, status: s.status, zone: zone(s.zone), battery: s.battery });
       }
       case 'footfall': {
         const f = parseOrReject(uplinkSchemas.footfall, json);
         const at = zone(f.zone) ?? device.zone;
         if (!at) throw new Rejection('invalid-payload', 'zone: required, the sensor has no configured zone');
-        return this.events.emit('footfall', { ...base, at: f.ts ?? received, zone: at, direction: f.direction, count: f.count, segment: f.segment });
+        return this.events.emit('footfall', { branchId, deviceId, at: f.ts ?? received, zone: at, direction: f.direction, count: f.count, segment: f.segment });
       }
       case 'occupancy': {
         const o = parseOrReject(uplinkSchemas.occupancy, json);
-        return this.events.emit('occupancy', { ...base, at: o.ts ?? received, zone: zone(o.zone)!, count: o.count });
+        return this.events.emit('occupancy', { branchId, deviceId, at: o.ts ?? received, zone: zone(o.zone)!, count: o.count });
       }
       case 'post': {
         const o = parseOrReject(uplinkSchemas.post, json);
-        return this.events.emit('post', { ...base, at: o.ts ?? received, post: post(o.post)!, staffed: o.staffed });
+        return this.events.emit('post', { branchId, deviceId, at: o.ts ?? received, post: post(o.post)!, staffed: o.staffed });
       }
       case 'track': {
         const t = parseOrReject(uplinkSchemas.track, json);
-        return this.events.emit('track', { ...base, at: t.ts ?? received, track: t.track, zone: t.zone === 'outside' ? 'outside' : zone(t.zone)!, event: t.event });
+        return this.events.emit('track', { branchId, deviceId, at: t.ts ?? received, track: t.track, zone: t.zone === 'outside' ? 'outside' : zone(t.zone)!, event: t.event });
       }
       case 'conduct': {
         const c = parseOrReject(uplinkSchemas.conduct, json);
-        return this.events.emit('conduct', { ...base, at: c.ts ?? received, type: c.type, zone: zone(c.zone) ?? device.zone, post: post(c.post), detail: c.detail });
+        return this.events.emit('conduct', { branchId, deviceId, at: c.ts ?? received, type: c.type, zone: zone(c.zone) ?? device.zone, post: post(c.post), detail: c.detail });
       }
       case 'queue': {
         const q = parseOrReject(uplinkSchemas.queue, json);
         if (!branch.services.some((bs) => bs.id === q.service)) throw new Rejection('invalid-payload', `service: branch ${branch.id} has no service "${q.service}"`);
-        return this.events.emit('queue', { ...base, at: q.ts ?? received, ...q });
+        return this.events.emit('queue', { branchId, deviceId, at: q.ts ?? received, ...q });
       }
       case 'ack': {
         const a = parseOrReject(uplinkSchemas.ack, json);
-        return this.events.emit('ack', { ...base, at: a.ts ?? received, ...a, topic });
+        return this.events.emit('ack', { branchId, deviceId, at: a.ts ?? received, ...a, topic });
       }
       case 'event':
         parseOrReject(uplinkSchemas.event, json);

@@ -60,13 +60,13 @@ export class QueueRepository {
    * order asked: a ticket's row as it is now, gone once it is closed.
    */
   save(c: QueueChange): Promise<void> {
-    const key = { branchId: c.branchId, service: c.service };
+    const { branchId, service } = c; // spelled out in each row: see IngestService.accept
     return this.commits.later(() => {
-      if (c.ticket) void this.commits.put(QueueTicketRecord, ['branchId', 'service', 'ticket'], { ...key, ...c.ticket });
-      if (c.closed) void this.commits.remove(QueueTicketRecord, { ...key, ticket: c.closed });
-      if (c.openCounters !== undefined) void this.commits.put(QueueServiceRecord, ['branchId', 'service'], { ...key, openCounters: c.openCounters });
+      if (c.ticket) void this.commits.put(QueueTicketRecord, ['branchId', 'service', 'ticket'], { branchId, service, ...c.ticket });
+      if (c.closed) void this.commits.remove(QueueTicketRecord, { branchId, service, ticket: c.closed });
+      if (c.openCounters !== undefined) void this.commits.put(QueueServiceRecord, ['branchId', 'service'], { branchId, service, openCounters: c.openCounters });
       // Statements, not a TypeORM work: a work turns the whole group commit into a transaction of round trips.
-      if (c.sample) void this.commits.execute([insertRows(this.store.manager, ServiceTimeRecord, [{ ...key, ...c.sample }]), this.keepWindow(c.branchId, c.service)]);
+      if (c.sample) void this.commits.execute([insertRows(this.store.manager, ServiceTimeRecord, [{ branchId, service, ...c.sample }]), this.keepWindow(c.branchId, c.service)]);
     });
   }
 
