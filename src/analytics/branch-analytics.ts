@@ -1,4 +1,4 @@
-import type { Clock } from '../clock/clock.js';
+import { isoAt, type Clock } from '../clock/clock.js';
 import type { BranchConfig } from '../config/config.schema.js';
 import type { Task, TaskTransition } from '../contracts/views.js';
 import type { HubEventMap } from '../hub-events.js';
@@ -17,7 +17,7 @@ export const TRACK_MEMORY_MS = 12 * HOUR_MS;
 /** Buckets kept in memory between events; past it the cache starts again from the database. */
 const CACHE_LIMIT = 5000;
 
-export const startOf = (ms: number, unit: number) => new Date(Math.floor(ms / unit) * unit).toISOString();
+export const startOf = (ms: number, unit: number) => isoAt(Math.floor(ms / unit) * unit);
 
 /** The 5-minute buckets [from, to) covers and the seconds of each, reaching at most MAX_LEVEL_SPAN_MS past `from` (the level's last news). */
 export function spans(from: number, to: number): { at: number; sec: number }[] {
@@ -94,7 +94,7 @@ export class BranchAnalytics {
     const { added, removed } = this.tracks.add(e.track, { zone: e.zone, event: e.event, at: e.at.getTime() });
     for (const c of removed) await this.contribute(c, -1);
     for (const c of added) await this.contribute(c, +1);
-    this.newTracks.push({ track: e.track, zone: e.zone, event: e.event, at: e.at.toISOString() });
+    this.newTracks.push({ track: e.track, zone: e.zone, event: e.event, at: isoAt(e.at.getTime()) });
     this.changed();
   }
 
@@ -108,7 +108,7 @@ export class BranchAnalytics {
     if (before) for (const span of spans(since, at)) hold(await this.bucket(kind, key, span.at, DENSITY_MS), before.value, span.sec);
     const now = await this.bucket(kind, key, at, DENSITY_MS);
     now.max = Math.max((now.max as number) ?? 0, value);
-    const level: Level = { kind, key, value, since: new Date(at).toISOString() };
+    const level: Level = { kind, key, value, since: isoAt(at) };
     this.levels.set(id, level);
     this.dirtyLevels.set(id, level);
     this.changed();

@@ -1,4 +1,4 @@
-import { ScaledClock, isoOf, sleep } from './clock.js';
+import { ScaledClock, isoAt, isoOf, sleep } from './clock.js';
 
 describe('ScaledClock', () => {
   it('starts at the given time and runs `scale` times faster than real time', async () => {
@@ -34,5 +34,13 @@ describe('ScaledClock', () => {
   it('refuses a scale that is not positive', () => {
     expect(() => new ScaledClock(0)).toThrow(/time scale/);
     expect(() => new ScaledClock(-2)).toThrow(/time scale/);
+  });
+});
+
+describe('isoAt', () => {
+  it('is what Date says, for fractional, negative and many different times (remembered or not), and throws for NaN as Date does', () => {
+    const times = [0, 1.9, -1.5, 1_764_756_000_123.7, ...Array.from({ length: 2_000 }, (_, i) => 1_764_756_000_000 + i * 997.3)];
+    for (const round of [1, 2]) for (const ms of times) expect([round, isoAt(ms)]).toEqual([round, new Date(ms).toISOString()]);
+    expect(() => isoAt(NaN)).toThrow(RangeError);
   });
 });

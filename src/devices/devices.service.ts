@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CLOCK, isoOf, type Clock } from '../clock/clock.js';
+import { CLOCK, isoAt, isoOf, type Clock } from '../clock/clock.js';
 import { HUB_CONFIG } from '../config/config.module.js';
 import type { HubConfig } from '../config/config.schema.js';
 import { indexDevices } from '../config/directory.js';
@@ -86,7 +86,7 @@ export class DevicesService {
     d.status = e.status;
     if (e.zone !== undefined) d.zone = e.zone;
     if (e.battery !== undefined) d.battery = e.battery;
-    d.lastSeen = e.at.toISOString();
+    d.lastSeen = isoAt(e.at.getTime());
     await this.changed(d, false);
   }
 

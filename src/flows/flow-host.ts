@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { createActor, type Actor, type AnyStateMachine, type EventObject } from 'xstate';
 import type { AlertType } from '../alerts/alert-types.js';
-import { isoOf, type Clock } from '../clock/clock.js';
+import { isoAt, isoOf, type Clock } from '../clock/clock.js';
 import type { Deadline, DeadlineChanges } from '../schedule/deadline.js';
 import type { Scheduler } from '../schedule/scheduler.service.js';
 import type { FlowStateRepository, StoredFlow } from './flow-state.repository.js';
@@ -144,7 +144,7 @@ export class FlowHost {
   async startAt(key: string, def: FlowDef, input: unknown, at: number, event: FlowEvent): Promise<void> {
     await this.reloadIfUnsure(key);
     if (this.exists(key, def)) return;
-    const d: Deadline = { key: flowTimerKey(this.branchId, key, START_TIMER), branchId: this.branchId, kind: 'flow', dueAt: new Date(at).toISOString(), data: { actor: key, machine: def.name, event, input } };
+    const d: Deadline = { key: flowTimerKey(this.branchId, key, START_TIMER), branchId: this.branchId, kind: 'flow', dueAt: isoAt(at), data: { actor: key, machine: def.name, event, input } };
     this.store(key, undefined, { set: [d], clear: [] });
   }
 
@@ -214,7 +214,7 @@ export class FlowHost {
     try {
       for (const effect of live.emitted.splice(0)) {
         if (effect.type === 'schedule') {
-          const d: Deadline = { key: flowTimerKey(this.branchId, key, effect.timer), branchId: this.branchId, kind: 'flow', dueAt: new Date(effect.at).toISOString(), data: { actor: key, machine: live.def.name, event: effect.event } };
+          const d: Deadline = { key: flowTimerKey(this.branchId, key, effect.timer), branchId: this.branchId, kind: 'flow', dueAt: isoAt(effect.at), data: { actor: key, machine: live.def.name, event: effect.event } };
           changes.set = [...changes.set.filter((x) => x.key !== d.key), d];
           changes.clear = changes.clear.filter((k) => k !== d.key);
         } else if (effect.type === 'unschedule') {

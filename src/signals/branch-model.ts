@@ -1,3 +1,4 @@
+import { isoAt } from '../clock/clock.js';
 import { entryZones, serviceZone, type BranchConfig } from '../config/config.schema.js';
 import type { BranchSummary, FootfallHour, PostView, QueueView } from '../contracts/views.js';
 import type { HubEventMap } from '../hub-events.js';
@@ -59,7 +60,7 @@ export class BranchModel {
     const delta = e.direction === 'in' ? e.count : -e.count;
     this.zones.set(e.zone, Math.max(0, (this.zones.get(e.zone) ?? 0) + delta));
     if (!this.entry.includes(e.zone)) return null;
-    const hour = new Date(Math.floor(e.at.getTime() / HOUR_MS) * HOUR_MS).toISOString();
+    const hour = isoAt(Math.floor(e.at.getTime() / HOUR_MS) * HOUR_MS);
     const h = this.footfallHours.get(hour) ?? { hour, in: 0, out: 0 };
     if (e.direction === 'in') h.in += e.count;
     else h.out += e.count;

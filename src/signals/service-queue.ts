@@ -1,3 +1,4 @@
+import { isoAt } from '../clock/clock.js';
 import type { QueueView } from '../contracts/views.js';
 import type { HubEventMap } from '../hub-events.js';
 import type { QueueChange } from './queue.repository.js';
@@ -33,7 +34,7 @@ export class ServiceQueue {
   /** Applies a ticket event; returns what to store. */
   ticket(e: TicketEvent): QueueChange {
     const change: QueueChange = { branchId: this.branchId, service: this.service };
-    const at = e.at.toISOString();
+    const at = isoAt(e.at.getTime());
     const wasWaiting = this.waiting.find((w) => w.ticket === e.ticket);
     this.waiting = this.waiting.filter((w) => w.ticket !== e.ticket);
     if (e.event === 'issued') {

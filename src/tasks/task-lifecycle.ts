@@ -1,3 +1,4 @@
+import { isoAt } from '../clock/clock.js';
 import type { AckState } from '../contracts/payloads.js';
 import { Rejection } from '../contracts/rejection.js';
 import type { TaskCommand, TaskState, TaskType } from '../contracts/tasks.js';
@@ -32,7 +33,7 @@ export interface Step {
 export const ackKey = (taskId: string) => `task:${taskId}:ack`;
 export const expiryKey = (taskId: string) => `task:${taskId}:expiry`;
 
-const iso = (ms: number) => new Date(ms).toISOString();
+const iso = isoAt;
 const none = (): DeadlineChanges => ({ set: [], clear: [] });
 
 export interface NewTask {
