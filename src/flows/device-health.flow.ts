@@ -43,6 +43,8 @@ export class DeviceHealthFlow {
   async check(deviceId: string, at: number): Promise<void> {
     const d = this.devices.get(deviceId);
     if (!d) return;
-    await this.host.send(`device-health:${deviceId}`, deviceHealthFlow, { deviceId, kind: d.kind }, { type: 'CHECK', online: d.online, fault: d.status === 'fault', zone: d.zone, at });
+    const fault = d.status === 'fault';
+    // After every state message: sent only when online or fault changed (the zone counts only in the alert it raises).
+    await this.host.sendChanged(`device-health:${deviceId}`, deviceHealthFlow, { deviceId, kind: d.kind }, { type: 'CHECK', online: d.online, fault, zone: d.zone, at }, `${d.online}|${fault}`);
   }
 }

@@ -74,6 +74,26 @@ describe('crowding machine', () => {
   });
 });
 
+describe('device-health machine (CHECK)', () => {
+  const input = { deviceId: 'robot-1', kind: 'robot' };
+  const check = (online: boolean, fault: boolean, zone: string | null) => ({ type: 'CHECK', online, fault, zone, at: 0 });
+
+  it('a CHECK saying the same online and fault as the one before changes nothing, whatever its zone (what lets the host skip it)', () => {
+    const kinds = [
+      [true, false],
+      [false, false],
+      [true, true],
+      [false, true],
+    ] as const;
+    for (const path of [[], [check(false, false, 'a')], [{ type: 'NOT_BACK', zone: null, at: 0 }], [check(true, true, 'a'), check(true, false, 'a')]]) {
+      for (const [online, fault] of kinds) {
+        const steps = play(deviceHealthMachine, input, [...path, check(online, fault, 'hall'), check(online, fault, 'counters')]);
+        expect(steps.at(-1)).toEqual({ state: steps.at(-2)!.state, effects: [], event: 'CHECK' });
+      }
+    }
+  });
+});
+
 describe('long-wait machine', () => {
   const input = { service: 'card', ticket: 'A023', issuedAt: 1_000, longWaitMs: 20 * 60_000 };
 
