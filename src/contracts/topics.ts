@@ -19,11 +19,20 @@ export interface DeviceTopic {
   kind: string;
 }
 
-/** Parses `branch/{b}/devices/{d}/{kind}`; anything else is null. */
-export function parseDeviceTopic(topic: string): DeviceTopic | null {
+const parsed = new Map<string, Readonly<DeviceTopic> | null>();
+
+/**
+ * Parses `branch/{b}/devices/{d}/{kind}`; anything else is null. Remembered (up to a few thousand short topics, under
+ * 1 MB): each device message is parsed twice (the broker's ACL, then ingest), and a device uses a handful of topics.
+ */
+export function parseDeviceTopic(topic: string): Readonly<DeviceTopic> | null {
+  let t = parsed.get(topic);
+  if (t !== undefined) return t;
   const parts = topic.split('/');
-  if (parts.length !== 5 || parts[0] !== 'branch' || parts[2] !== 'devices') return null;
   const [, branchId, , deviceId, kind] = parts;
-  if (!branchId || !deviceId || !kind) return null;
-  return { branchId, deviceId, kind };
+  t = parts.length === 5 && parts[0] === 'branch' && parts[2] === 'devices' && branchId && deviceId && kind ? Object.freeze({ branchId, deviceId, kind }) : null;
+  if (topic.length > 200) return t;
+  if (parsed.size >= 4096) parsed.clear();
+  parsed.set(topic, t);
+  return t;
 }
