@@ -7,8 +7,8 @@ import { crowdingBand, crowdingFlow } from '../flows/machines/crowding.machine.j
 import { deviceHealthFlow } from '../flows/machines/device-health.machine.js';
 import { diversionFlow } from '../flows/machines/diversion.machine.js';
 import { longWaitDue, longWaitFlow } from '../flows/machines/long-wait.machine.js';
-import { promotionFlow } from '../flows/machines/promotion.machine.js';
-import { unattendedPostFlow } from '../flows/machines/unattended-post.machine.js';
+import { promotionFlow, waitingNews } from '../flows/machines/promotion.machine.js';
+import { ticketsWaiting, unattendedPostFlow } from '../flows/machines/unattended-post.machine.js';
 import type { HubEventMap, HubEvents } from '../hub-events.js';
 import type { Scheduler } from '../schedule/scheduler.service.js';
 import type { BranchModel } from '../signals/branch-model.js';
@@ -74,10 +74,11 @@ export class BranchFlows {
     }
     // Sent after every ticket event, most of them telling these machines what they heard last: sent only when that changed.
     const count = this.model.waitingTotal;
-    for (const post of this.host.keys(unattendedPostFlow.name)) await this.host.sendChanged(post, unattendedPostFlow, undefined, { type: 'WAITING', count, at: now }, String(count));
+    for (const post of this.host.keys(unattendedPostFlow.name)) await this.host.sendChanged(post, unattendedPostFlow, undefined, { type: 'WAITING', count, at: now }, String(ticketsWaiting(count)));
     await this.estimates(at, e.event === 'issued' ? e : undefined);
     const waitingServices = [...this.model.services.values()].filter((q) => q.waiting.length).map((q) => q.service);
-    await this.host.sendChanged('promotion', promotionFlow, this.promotionInput(), { type: 'WAITING', total: count, services: waitingServices, at: now }, `${count}|${waitingServices.join(',')}`);
+    const news = waitingNews(count, waitingServices, this.branch.rules.promoteWhenWaiting);
+    await this.host.sendChanged('promotion', promotionFlow, this.promotionInput(), { type: 'WAITING', total: count, services: waitingServices, at: now }, news);
   }
 
   async post(e: HubEventMap['post']): Promise<void> {

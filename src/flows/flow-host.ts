@@ -103,7 +103,10 @@ export class FlowHost {
 
   /** Actors with a stored or live state, of one machine. */
   keys(machine: string): string[] {
-    return [...new Set([...this.live.keys(), ...this.stored.keys()])].filter((k) => (this.live.get(k)?.def.name ?? this.stored.get(k)?.machine) === machine);
+    const keys: string[] = [];
+    for (const [key, live] of this.live) if (live.def.name === machine) keys.push(key);
+    for (const [key, stored] of this.stored) if (stored.machine === machine && !this.live.has(key)) keys.push(key);
+    return keys;
   }
 
   /** Sends `event` to actor `key`, creating it with `input` when it has no state yet. */

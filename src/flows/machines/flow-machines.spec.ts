@@ -5,7 +5,7 @@ import { CLEAR_RATIO, crowdingBand, crowdingMachine } from './crowding.machine.j
 import { deviceHealthMachine } from './device-health.machine.js';
 import { diversionMachine } from './diversion.machine.js';
 import { longWaitDue, longWaitMachine } from './long-wait.machine.js';
-import { nextCampaign, promotionMachine } from './promotion.machine.js';
+import { nextCampaign, promotionMachine, waitingNews } from './promotion.machine.js';
 import { unattendedPostMachine } from './unattended-post.machine.js';
 
 type Step = { state: string; effects: FlowEffect[]; event?: string };
@@ -205,6 +205,26 @@ describe('promotion machine', () => {
     const long = play(promotionMachine, input, [waiting(6), { type: 'PAUSE', until: 600_000, at: 5_000 }, { type: 'COOLDOWN_OVER', at: 121_000 }, { type: 'RESUME', at: 600_000 }] as never);
     expect(long[3]).toMatchObject({ state: 'paused', effects: [] });
     expect(effectsOf([long[4]], 'promote')).toHaveLength(1);
+  });
+
+  it('a WAITING with the news of the one before changes nothing it does then or later (what lets the host skip it)', () => {
+    const pause = { type: 'PAUSE', until: 9_000, at: 1_500 };
+    const later = [{ type: 'COOLDOWN_OVER', at: 200_000 }, pause, { type: 'RESUME', at: 9_000 }, waiting(7, ['card']), { type: 'COOLDOWN_OVER', at: 400_000 }, { type: 'RESUME', at: 500_000 }];
+    const kinds = [waiting(0, []), waiting(2), waiting(3, ['card']), waiting(6), waiting(9), waiting(6, ['card']), waiting(9, ['card', 'cash'])];
+    const seen = (steps: Step[]) => steps.map(({ state, effects }) => ({ state, effects }));
+    let pairs = 0;
+    for (const before of [[], [waiting(6)], [pause], [waiting(6), { type: 'COOLDOWN_OVER', at: 130_000 }]]) {
+      for (const last of kinds) {
+        for (const again of kinds.filter((k) => k !== last && waitingNews(k.total, k.services, input.threshold) === waitingNews(last.total, last.services, input.threshold))) {
+          pairs++;
+          const told = play(promotionMachine, input, [...before, last, ...later] as never);
+          const skipped = play(promotionMachine, input, [...before, last, again, ...later] as never);
+          expect(skipped[before.length + 2]).toMatchObject({ state: skipped[before.length + 1].state, effects: [] });
+          expect(seen(skipped.toSpliced(before.length + 2, 1))).toEqual(seen(told));
+        }
+      }
+    }
+    expect(pairs).toBeGreaterThan(10);
   });
 });
 

@@ -8,7 +8,7 @@ export interface PromotionInput {
 }
 
 interface PromotionContext extends PromotionInput {
-  /** Tickets waiting now, all services, and the services that have any. */
+  /** Tickets waiting, all services, and the services that have any, as last told (see `waitingNews`). */
   waiting: number;
   waitingServices: string[];
   /** The campaign shown last: rotation goes on from it. */
@@ -22,6 +22,15 @@ export type PromotionEvent =
   | { type: 'COOLDOWN_OVER'; at: number }
   | { type: 'PAUSE'; until: number; at: number }
   | { type: 'RESUME'; at: number };
+
+/**
+ * What a WAITING says that this machine acts on: whether enough tickets wait, and while they do, which services have
+ * them (the campaign is chosen from those). A WAITING whose news is that of the one before changes nothing it does:
+ * the host sends it only when the news changed (`FlowHost.sendChanged`).
+ */
+export function waitingNews(total: number, services: string[], threshold: number): string {
+  return total >= threshold ? `enough|${services.join(',')}` : 'few';
+}
 
 /**
  * The next campaign: after the last one shown, in config order, the first whose `services` has tickets

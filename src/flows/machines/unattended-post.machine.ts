@@ -14,10 +14,13 @@ interface PostContext extends PostInput {
 
 export type PostEvent = { type: 'POST'; staffed: boolean; at: number } | { type: 'WAITING'; count: number; at: number } | { type: 'DUE' };
 
+/** All this machine reads of a WAITING: whether any ticket waits. A WAITING saying what the one before said changes nothing. */
+export const ticketsWaiting = (count: number) => count > 0;
+
 /** The context after the event: who is at the post, whether tickets wait. */
 const after = (c: PostContext, e: PostEvent) => ({
   staffed: e.type === 'POST' ? e.staffed : c.staffed,
-  ticketsWaiting: e.type === 'WAITING' ? e.count > 0 : c.ticketsWaiting,
+  ticketsWaiting: e.type === 'WAITING' ? ticketsWaiting(e.count) : c.ticketsWaiting,
 });
 const unattendedWhileWaiting = (c: { staffed: boolean | null; ticketsWaiting: boolean }) => c.staffed === false && c.ticketsWaiting;
 const at = (e: PostEvent) => ('at' in e ? e.at : 0);
