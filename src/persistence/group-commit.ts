@@ -204,7 +204,8 @@ export class GroupCommit {
     const shapes = new Map<string, Op[]>();
     for (const op of ops) {
       if (!op.row) continue;
-      const shape = `${this.store.entityName(op.entity)}\u0000${Object.keys(op.row).sort().join(',')}\u0000${op.update?.join(',') ?? ''}`;
+      // Columns in the order given: rows built by the same code agree; two orders of one set only make two statements.
+      const shape = `${this.store.entityName(op.entity)}\u0000${Object.keys(op.row).join(',')}\u0000${op.update?.join(',') ?? ''}`;
       const same = shapes.get(shape);
       if (same) same.push(op);
       else shapes.set(shape, [op]);

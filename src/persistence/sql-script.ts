@@ -15,6 +15,8 @@ export function sqlLiteral(value: unknown): string {
   if (value === null || value === undefined) return 'NULL';
   switch (typeof value) {
     case 'string':
+      // Most values have nothing to escape: looking costs a third of replacing (one of the commit's top frames).
+      if (!value.includes("'") && !value.includes('\u0000')) return `'${value}'`;
       return `'${value.replaceAll("'", "''").replaceAll('\u0000', "'||char(0)||'")}'`;
     case 'number':
       if (Number.isNaN(value)) return 'NULL';
