@@ -63,6 +63,11 @@ export class IngestService {
     await this.broker.publish(topics.device(r.branchId, r.deviceId, 'error'), answer, { qos: 1 });
   }
 
+  /** A message without `ts` happened when the hub received it, on the hub's clock. */
+  private received(): Date {
+    return dateOf(this.clock);
+  }
+
   private json(raw: Buffer): object {
     if (raw.length > MAX_PAYLOAD_BYTES) throw new Rejection('payload-too-large', `${raw.length} bytes, at most ${MAX_PAYLOAD_BYTES}`);
     let json: unknown;
@@ -85,8 +90,6 @@ export class IngestService {
     // against ~20 ns, on every message (BENCHMARKS.md, part 11).
     const branchId = branch.id;
     const deviceId = device.id;
-    // Without `ts`, the time the hub received it, on the hub's clock.
-    const received = dateOf(this.clock);
     const zone = (z: string | undefined) => {
       if (z !== undefined && !branch.zones.some((bz) => bz.id === z)) throw new Rejection('invalid-payload', `zone: branch ${branch.id} has no zone "${z}"`);
       return z;
@@ -98,38 +101,38 @@ export class IngestService {
     switch (kind) {
       case 'state': {
         const s = parseOrReject(uplinkSchemas.state, json);
-        return this.events.emit('deviceState', { branchId, deviceId, at: s.ts ?? received, status: s.status, zone: zone(s.zone), battery: s.battery });
+        return this.events.emit('deviceState', { branchId, deviceId, at: s.ts ?? this.received(), status: s.status, zone: zone(s.zone), battery: s.battery });
       }
       case 'footfall': {
         const f = parseOrReject(uplinkSchemas.footfall, json);
         const at = zone(f.zone) ?? device.zone;
         if (!at) throw new Rejection('invalid-payload', 'zone: required, the sensor has no configured zone');
-        return this.events.emit('footfall', { branchId, deviceId, at: f.ts ?? received, zone: at, direction: f.direction, count: f.count, segment: f.segment });
+        return this.events.emit('footfall', { branchId, deviceId, at: f.ts ?? this.received(), zone: at, direction: f.direction, count: f.count, segment: f.segment });
       }
       case 'occupancy': {
         const o = parseOrReject(uplinkSchemas.occupancy, json);
-        return this.events.emit('occupancy', { branchId, deviceId, at: o.ts ?? received, zone: zone(o.zone)!, count: o.count });
+        return this.events.emit('occupancy', { branchId, deviceId, at: o.ts ?? this.received(), zone: zone(o.zone)!, count: o.count });
       }
       case 'post': {
         const o = parseOrReject(uplinkSchemas.post, json);
-        return this.events.emit('post', { branchId, deviceId, at: o.ts ?? received, post: post(o.post)!, staffed: o.staffed });
+        return this.events.emit('post', { branchId, deviceId, at: o.ts ?? this.received(), post: post(o.post)!, staffed: o.staffed });
       }
       case 'track': {
         const t = parseOrReject(uplinkSchemas.track, json);
-        return this.events.emit('track', { branchId, deviceId, at: t.ts ?? received, track: t.track, zone: t.zone === 'outside' ? 'outside' : zone(t.zone)!, event: t.event });
+        return this.events.emit('track', { branchId, deviceId, at: t.ts ?? this.received(), track: t.track, zone: t.zone === 'outside' ? 'outside' : zone(t.zone)!, event: t.event });
       }
       case 'conduct': {
         const c = parseOrReject(uplinkSchemas.conduct, json);
-        return this.events.emit('conduct', { branchId, deviceId, at: c.ts ?? received, type: c.type, zone: zone(c.zone) ?? device.zone, post: post(c.post), detail: c.detail });
+        return this.events.emit('conduct', { branchId, deviceId, at: c.ts ?? this.received(), type: c.type, zone: zone(c.zone) ?? device.zone, post: post(c.post), detail: c.detail });
       }
       case 'queue': {
         const q = parseOrReject(uplinkSchemas.queue, json);
         if (!branch.services.some((bs) => bs.id === q.service)) throw new Rejection('invalid-payload', `service: branch ${branch.id} has no service "${q.service}"`);
-        return this.events.emit('queue', { branchId, deviceId, at: q.ts ?? received, ...q });
+        return this.events.emit('queue', { branchId, deviceId, at: q.ts ?? this.received(), ...q });
       }
       case 'ack': {
         const a = parseOrReject(uplinkSchemas.ack, json);
-        return this.events.emit('ack', { branchId, deviceId, at: a.ts ?? received, ...a, topic });
+        return this.events.emit('ack', { branchId, deviceId, at: a.ts ?? this.received(), ...a, topic });
       }
       case 'event':
         parseOrReject(uplinkSchemas.event, json);
