@@ -21,7 +21,8 @@ type Work = (em: EntityManager) => Promise<void>;
 
 /** What one caller asked together: stored whole or not at all. */
 interface Unit {
-  ops: Map<string, Op>;
+  /** Each row with its id (`add`), in the order asked: merged by id only when the commit is written. */
+  ops: [string, Op][];
   /** Run after the rows, in the order asked (still one call on SQLite). */
   statements: Statement[];
   /** Run in the transaction after the rows and statements. */
@@ -135,7 +136,7 @@ export class GroupCommit {
       const text = String(v);
       id += `\u0000${text.length}:${text}`;
     }
-    unit.ops.set(id, op);
+    unit.ops.push([id, op]);
     return unit.committed;
   }
 
@@ -144,7 +145,7 @@ export class GroupCommit {
     let settle!: (e?: unknown) => void;
     const committed = new Promise<void>((resolve, reject) => (settle = (e) => (e === undefined ? resolve() : reject(e))));
     committed.catch(() => undefined); // each caller sees the error through its own await
-    const unit = { ops: new Map(), statements: [], works: [], committed, settle, lazy };
+    const unit: Unit = { ops: [], statements: [], works: [], committed, settle, lazy };
     this.next.push(unit);
     if (!lazy) this.hurry?.();
     this.running ??= this.commitNext();
