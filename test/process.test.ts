@@ -103,8 +103,9 @@ describe('the hub process', () => {
     };
     let fleet = await connectFleet(config, { url: `mqtt://127.0.0.1:${first.mqttPort}`, ...robots });
     const task = await api(first.httpPort)('POST', '/api/branches/sh-lujiazui/tasks', { type: 'greet', params: { zone: 'entrance' } });
-    await fleet.workers.get('robot-1')!.waitFor((m) => m.payload.taskId === task.id);
-    const sentAt = Date.now();
+    // When robot-1 got the command, on the fleet's clock as the re-dispatch is (not when this test's await resumed: on
+    // a busy machine that came 120 ms later, and the re-dispatch looked early).
+    const sentAt = (await fleet.workers.get('robot-1')!.waitFor((m) => m.payload.taskId === task.id)).at;
     first.child.kill('SIGKILL');
     await first.exited();
     await fleet.disconnect();
