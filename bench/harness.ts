@@ -127,7 +127,8 @@ export function branchesConfig(n: number, rules: Record<string, unknown> = {}): 
         ...(x.kind === 'robot' ? { capabilities: ['greet', 'guide', 'announce', 'promote'] } : {}),
         ...(x.kind === 'screen' ? { capabilities: ['display', 'announce', 'promote'] } : {}),
       })),
-      rules: { greetCooldownSec: 0, ...rules },
+      // The ingest part's devices send thousands of messages a second each: far over a real device's 50 (contract section 3).
+      rules: { greetCooldownSec: 0, maxMsgPerSec: 1_000_000, ...rules },
     };
   });
   return { config: { server: { mqttPort: 0, httpPort: 0, dataDir: './data' }, managers: [MANAGER], branches }, devices };

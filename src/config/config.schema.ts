@@ -22,6 +22,8 @@ export const RULE_DEFAULTS = {
   /** Appointments (contract section 5): `appointment-due` this long before, `missed` this long after with no ticket. */
   appointmentLeadMin: 10,
   appointmentGraceMin: 15,
+  /** A device's messages a second, on the hub's clock (contract section 3); up to 5 s of it at once (signals/rate-limit.ts). */
+  maxMsgPerSec: 50,
 } as const;
 
 const id = (max: number) =>
@@ -45,6 +47,7 @@ const rulesSchema = z
     targetWaitMin: positive,
     appointmentLeadMin: z.number().nonnegative(),
     appointmentGraceMin: positive,
+    maxMsgPerSec: positive,
   })
   .partial()
   .default({})

@@ -115,6 +115,8 @@ export const ERROR_CODES = [
   'unknown-task',
   'not-task-holder',
   'invalid-transition',
+  // over the branch's `maxMsgPerSec`: the message was dropped (answered at most once a second)
+  'rate-limited',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

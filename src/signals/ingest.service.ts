@@ -10,6 +10,7 @@ import { isUplinkKind, parseDeviceTopic, topics, type UplinkKind } from '../cont
 import { HubEvents, type HubEventMap } from '../hub-events.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import { Rejection } from '../contracts/rejection.js';
+import { RateLimiter } from './rate-limit.js';
 
 /**
  * Where every device message enters: parse, validate against its schema and the branch config, then
@@ -22,6 +23,9 @@ import { Rejection } from '../contracts/rejection.js';
 export class IngestService {
   private readonly logger = new Logger(IngestService.name);
   private readonly devices: Map<string, DeviceEntry>;
+  private readonly limiter: RateLimiter;
+  /** When each device over its rate was last told so (hub ms): once a second, not once per dropped message. */
+  private readonly toldLimited = new Map<string, number>();
 
   constructor(
     @Inject(HUB_CONFIG) config: HubConfig,
@@ -31,6 +35,7 @@ export class IngestService {
     private readonly metrics: MetricsService,
   ) {
     this.devices = indexDevices(config);
+    this.limiter = new RateLimiter(() => clock.now());
     broker.setDevicePublishHandler((packet) => this.handle(packet.topic, packet.payload as Buffer));
     // Refused later by the branch's owner (an ack for a task it does not know): answered the same way.
     events.on('signalRejected', (e) => this.answer(e));
@@ -47,6 +52,7 @@ export class IngestService {
     if (!t || !entry || !isUplinkKind(t.kind)) return; // the ACL lets nothing else through
     const kind = t.kind;
     this.metrics.messagesIn.inc({ kind });
+    if (!this.limiter.take(t.deviceId, entry.branch.rules.maxMsgPerSec)) return this.rateLimited(entry, topic);
     try {
       return this.accept(kind, entry, topic, raw);
     } catch (e) {
@@ -55,9 +61,19 @@ export class IngestService {
     }
   }
 
+  /** Over its rate: dropped and counted; answered (and logged) at most once a second of the hub's clock. */
+  private rateLimited({ branch, device }: DeviceEntry, topic: string): Promise<void> | void {
+    this.metrics.rejected.inc({ device: device.id, reason: 'rate-limited' });
+    const now = this.clock.now();
+    if (now - (this.toldLimited.get(device.id) ?? -Infinity) < 1000) return;
+    this.toldLimited.set(device.id, now);
+    const detail = `over ${branch.rules.maxMsgPerSec} messages a second: this one and the others over it until the rate drops are not taken`;
+    return this.answer({ branchId: branch.id, deviceId: device.id, topic, code: 'rate-limited', detail }, false);
+  }
+
   /** A refused message: counted, logged and answered on the device's `error` topic. */
-  private async answer(r: HubEventMap['signalRejected']): Promise<void> {
-    this.metrics.rejected.inc({ device: r.deviceId, reason: r.code });
+  private async answer(r: HubEventMap['signalRejected'], count = true): Promise<void> {
+    if (count) this.metrics.rejected.inc({ device: r.deviceId, reason: r.code });
     this.logger.warn(`rejected ${r.topic}: ${r.code}: ${r.detail}`);
     const answer: ErrorPayload = { code: r.code, detail: r.detail, topic: r.topic };
     await this.broker.publish(topics.device(r.branchId, r.deviceId, 'error'), answer, { qos: 1 });
