@@ -2,9 +2,10 @@ import 'reflect-metadata';
 import type { ConsoleLogger, INestApplication, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
 import { dirname, join } from 'node:path';
+import { createSecureContext } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { AppModule, clockFor } from './app.module.js';
 import { BrokerService } from './broker/broker.service.js';
@@ -19,6 +20,8 @@ export interface RunningHub {
   app: INestApplication;
   mqttPort: number;
   httpPort: number;
+  /** With a certificate (contract section 1): MQTT over TLS here, and HTTP is HTTPS. */
+  mqttsPort?: number;
   /** The hub's clock (contract section 9). */
   clock: Clock;
   close(): Promise<void>;
@@ -33,9 +36,10 @@ export const isLogLevel = (s: string): s is (typeof LOG_LEVELS)[number] => (LOG_
 export async function startHub(config: HubConfig, opts: { logLevel?: LogLevel | 'silent'; json?: boolean } = {}): Promise<RunningHub> {
   const level = opts.logLevel ?? 'log';
   const logger = new HubLogger({ json: opts.json, logLevels: level === 'silent' ? [] : LEVELS.slice(0, LEVELS.indexOf(level) + 1) });
+  const tls = readTls(config.server);
   const dataSource = await openDatabase(config.server);
   const clock = clockFor(config.server);
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, dataSource, clock), { logger, abortOnError: false }).catch(async (e: unknown) => {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, dataSource, clock), { logger, abortOnError: false, ...(tls ? { httpsOptions: tls } : {}) }).catch(async (e: unknown) => {
     await dataSource.destroy();
     throw e;
   });
@@ -44,9 +48,11 @@ export async function startHub(config: HubConfig, opts: { logLevel?: LogLevel | 
     await app.init();
     const broker = app.get(BrokerService);
     const mqttPort = await broker.listenTcp(config.server.mqttPort);
+    const mqttsPort = tls ? await broker.listenTls(config.server.mqttsPort, tls) : undefined;
+    // With TLS this is Node's HTTPS server (an http.Server underneath): wss://…/mqtt and Socket.IO come with it.
     broker.attachWebSocket(app.getHttpServer() as HttpServer);
     const httpPort = await listenHttp(app.getHttpServer() as HttpServer, config.server.httpPort);
-    return { app, mqttPort, httpPort, clock, close: () => app.close() };
+    return { app, mqttPort, httpPort, mqttsPort, clock, close: () => app.close() };
   } catch (e) {
     await app.close().catch(() => undefined);
     throw e;
@@ -77,6 +83,25 @@ function serveTabletPage(app: NestExpressApplication, logger: ConsoleLogger): vo
 }
 
 /** The app is initialised; listening on the raw server keeps a taken port to our one line (Nest would log it too). */
+/** The certificate and key, read once at start-up: a file that cannot be read or parsed stops it with one line. */
+function readTls(server: HubConfig['server']): { cert: Buffer; key: Buffer } | undefined {
+  if (!server.tlsCert || !server.tlsKey) return undefined;
+  const read = (file: string, env: string) => {
+    try {
+      return readFileSync(file);
+    } catch (e) {
+      throw new StartupError(`${env} ${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    }
+  };
+  const tls = { cert: read(server.tlsCert, 'HUB_TLS_CERT'), key: read(server.tlsKey, 'HUB_TLS_KEY') };
+  try {
+    createSecureContext(tls);
+  } catch (e) {
+    throw new StartupError(`HUB_TLS_CERT / HUB_TLS_KEY: not a usable certificate and key (${(e as Error).message})`);
+  }
+  return tls;
+}
+
 function listenHttp(server: HttpServer, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>

@@ -7,7 +7,9 @@ async function main(): Promise<void> {
   const level = process.env.HUB_LOG_LEVEL || 'log';
   if (!isLogLevel(level)) throw new StartupError(`HUB_LOG_LEVEL: "${level}" is not one of ${LOG_LEVELS.join(', ')}`);
   const hub = await startHub(config, { logLevel: level, json: process.env.HUB_LOG_FORMAT === 'json' });
-  console.log(`branch-hub ready: MQTT tcp://0.0.0.0:${hub.mqttPort}, HTTP http://localhost:${hub.httpPort} (REST /api, Socket.IO /dashboard, MQTT over WebSocket /mqtt)`);
+  // The first part is what device-sims/hub-process.ts reads the ports from.
+  const tls = hub.mqttsPort === undefined ? '' : `; over TLS: MQTT mqtts://0.0.0.0:${hub.mqttsPort}, HTTPS https://localhost:${hub.httpPort}`;
+  console.log(`branch-hub ready: MQTT tcp://0.0.0.0:${hub.mqttPort}, HTTP http://localhost:${hub.httpPort} (REST /api, Socket.IO /dashboard, MQTT over WebSocket /mqtt)${tls}`);
 
   let stopping = false;
   const stop = async (signal: string) => {

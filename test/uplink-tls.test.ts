@@ -1,10 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { HqSim } from '../device-sims/hq.js';
 import { UplinkService } from '../src/uplink/uplink.service.js';
+import { makeCerts, type TestCerts } from './support/certs.js';
 import { eventually, startTestHub, testConfig, type TestHub } from './support/hub.js';
 import { startMosquitto, type Mosquitto } from './support/mosquitto.js';
 
@@ -21,7 +18,7 @@ const freePort = () =>
   });
 
 describe('uplink over TLS', () => {
-  let certs: string;
+  let certs: TestCerts;
   let tlsPort: number;
   let broker: Mosquitto;
   let hq: HqSim;
@@ -33,15 +30,10 @@ describe('uplink over TLS', () => {
   };
 
   beforeAll(async () => {
-    certs = mkdtempSync(join(tmpdir(), 'uplink-tls-'));
-    const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: certs, stdio: 'pipe' });
-    ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=branch-hub test CA');
-    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
-    writeFileSync(join(certs, 'san.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-    ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'san.ext');
+    certs = makeCerts('uplink-tls-');
     tlsPort = await freePort();
     broker = await startMosquitto({
-      extraConfig: [`listener ${tlsPort} 127.0.0.1`, `cafile ${join(certs, 'ca.crt')}`, `certfile ${join(certs, 'server.crt')}`, `keyfile ${join(certs, 'server.key')}`],
+      extraConfig: [`listener ${tlsPort} 127.0.0.1`, `cafile ${certs.ca}`, `certfile ${certs.cert}`, `keyfile ${certs.key}`],
     });
     hq = await HqSim.connect(broker.url, { clientId: 'hq-tls' });
   });
@@ -49,11 +41,11 @@ describe('uplink over TLS', () => {
     for (const hub of hubs) await hub.close();
     await hq?.disconnect();
     await broker?.close();
-    rmSync(certs, { recursive: true, force: true });
+    certs?.remove();
   });
 
   it('connects with the CA it is given, and HQ sees the branch online', async () => {
-    await hubWith(join(certs, 'ca.crt'));
+    await hubWith(certs.ca);
     await hq.waitFor(() => hq.seen('br-1').status?.online === true, 8000, 'online over TLS');
   });
 

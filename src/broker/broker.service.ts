@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { Aedes, type AedesPublishPacket, type AuthenticateError, type Client } from 'aedes';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { timingSafeEqual } from 'node:crypto';
@@ -39,6 +40,7 @@ export class BrokerService implements OnModuleInit, OnApplicationBootstrap, OnMo
   private readonly devices: Map<string, DeviceEntry>;
   private aedes!: Aedes;
   private tcp?: NetServer;
+  private tls?: NetServer;
   private wss?: WebSocketServer;
   private httpServer?: HttpServer;
   /** The live connection per device: presence is keyed on it, so a stale close cannot mark a reconnected device offline. */
@@ -141,14 +143,19 @@ export class BrokerService implements OnModuleInit, OnApplicationBootstrap, OnMo
   /** Listens for MQTT over TCP. Resolves with the bound port (0 picks a free one). */
   listenTcp(port: number, host?: string): Promise<number> {
     // No Nagle: a command or an ack is one small packet, and waiting for the peer's delayed ACK costs up to 40 ms each way.
-    const server = createServer({ noDelay: true }, (socket) => this.aedes.handle(socket));
-    this.tcp = server;
-    return new Promise((resolve, reject) => {
-      server.once('error', (e: NodeJS.ErrnoException) =>
-        reject(new StartupError(e.code === 'EADDRINUSE' ? `MQTT port ${port} is already in use (set HUB_MQTT_PORT)` : `MQTT port ${port}: ${e.message}`)),
-      );
-      server.listen(port, host, () => resolve((server.address() as { port: number }).port));
+    this.tcp = createServer({ noDelay: true }, (socket) => this.aedes.handle(socket));
+    return listen(this.tcp, 'MQTT', 'HUB_MQTT_PORT', port, host);
+  }
+
+  /** Listens for MQTT over TLS (contract section 1, `HUB_MQTTS_PORT`) with the hub's certificate. Resolves with the bound port. */
+  listenTls(port: number, tls: TlsOptions, host?: string): Promise<number> {
+    this.tls = createTlsServer(tls, (socket) => {
+      socket.setNoDelay(true);
+      this.aedes.handle(socket);
     });
+    // A client that fails the handshake (no trust, plain MQTT on this port) never reaches the broker: nothing to do.
+    this.tls.on('tlsClientError', () => undefined);
+    return listen(this.tls, 'MQTTS', 'HUB_MQTTS_PORT', port, host);
   }
 
   /** Serves MQTT over WebSocket at /mqtt on the hub's HTTP server; other upgrades (Socket.IO) are left alone. */
@@ -218,7 +225,7 @@ export class BrokerService implements OnModuleInit, OnApplicationBootstrap, OnMo
     // Finish what devices already sent before the database goes away.
     await Promise.all([...this.pending, ...this.handling]);
     this.wss?.close();
-    if (this.tcp?.listening) await new Promise<void>((r) => this.tcp!.close(() => r()));
+    for (const server of [this.tcp, this.tls]) if (server?.listening) await new Promise<void>((r) => server.close(() => r()));
   }
 
   private authenticate(
@@ -305,4 +312,14 @@ export class BrokerService implements OnModuleInit, OnApplicationBootstrap, OnMo
       await this.publish(topics.presence(branchId, entry.device.id), { online, since: since.toISOString() }, { qos: 1, retain: true });
     });
   }
+}
+
+/** Listens on `port`; a port taken or refused is a start-up error naming the env var that moves it. */
+function listen(server: NetServer, what: string, envVar: string, port: number, host?: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(new StartupError(e.code === 'EADDRINUSE' ? `${what} port ${port} is already in use (set ${envVar})` : `${what} port ${port}: ${e.message}`)),
+    );
+    server.listen(port, host, () => resolve((server.address() as { port: number }).port));
+  });
 }

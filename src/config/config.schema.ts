@@ -125,7 +125,12 @@ const serverSchema = z
     timeScale: z.coerce.number().positive().max(100_000).default(1),
     /** What the hub's clock shows at start-up; default the real time. */
     clockStart: z.iso.datetime({ offset: true }).optional(),
+    /** PEM files (contract section 1): with both, MQTT over TLS on `mqttsPort` and HTTPS instead of HTTP. */
+    tlsCert: z.string().min(1).optional(),
+    tlsKey: z.string().min(1).optional(),
+    mqttsPort: port.default(8883),
   })
+  .refine((s) => (s.tlsCert === undefined) === (s.tlsKey === undefined), { message: 'give both tlsCert and tlsKey (HUB_TLS_CERT, HUB_TLS_KEY), or neither', path: ['tlsCert'] })
   .prefault({});
 
 /** Headquarters' broker (contract section 8); `HUB_UPLINK_URL` overrides `url`. */

@@ -18,7 +18,7 @@ branches:
 describe('config', () => {
   it('applies the contract defaults and accepts fractional rules and unknown device kinds', () => {
     const c = parseConfig(yaml('', 'rules: { ackTimeoutSec: 2.5 }'), 'x.yaml');
-    expect(c.server).toEqual({ mqttPort: 1883, httpPort: 3000, dataDir: './data', timeScale: 1 });
+    expect(c.server).toEqual({ mqttPort: 1883, httpPort: 3000, mqttsPort: 8883, dataDir: './data', timeScale: 1 });
     expect(c.branches[0].rules).toEqual({ ...RULE_DEFAULTS, ackTimeoutSec: 2.5 });
     expect(c.branches[0].devices[1]).toMatchObject({ id: 'lamp-1', kind: 'lamp', capabilities: [] });
     expect(entryZones(c.branches[0])).toEqual(['hall']);
@@ -30,8 +30,8 @@ describe('config', () => {
   });
 
   it('lets env override the file', () => {
-    const c = parseConfig(yaml(), 'x.yaml', { HUB_MQTT_PORT: '1884', HUB_HTTP_PORT: '0', HUB_DATA_DIR: '/var/hub', HUB_DB_URL: 'postgres://h/db' });
-    expect(c.server).toEqual({ mqttPort: 1884, httpPort: 0, dataDir: '/var/hub', dbUrl: 'postgres://h/db', timeScale: 1 });
+    const c = parseConfig(yaml(), 'x.yaml', { HUB_MQTT_PORT: '1884', HUB_HTTP_PORT: '0', HUB_DATA_DIR: '/var/hub', HUB_DB_URL: 'postgres://h/db', HUB_TLS_CERT: '/etc/hub.crt', HUB_TLS_KEY: '/etc/hub.key', HUB_MQTTS_PORT: '8884' });
+    expect(c.server).toEqual({ mqttPort: 1884, httpPort: 0, mqttsPort: 8884, dataDir: '/var/hub', dbUrl: 'postgres://h/db', timeScale: 1, tlsCert: '/etc/hub.crt', tlsKey: '/etc/hub.key' });
   });
 
   it('lists every bad key in one message', () => {

@@ -14,6 +14,9 @@ const ENV_OVERRIDES = {
   HUB_DB_URL: 'dbUrl',
   HUB_TIME_SCALE: 'timeScale',
   HUB_CLOCK_START: 'clockStart',
+  HUB_TLS_CERT: 'tlsCert',
+  HUB_TLS_KEY: 'tlsKey',
+  HUB_MQTTS_PORT: 'mqttsPort',
 } as const;
 
 /** Reads the YAML file named by HUB_CONFIG (default config/hub.yaml), applies env overrides, validates once. */
