@@ -11,11 +11,12 @@ import { HUB_CONFIG } from '../config/config.module.js';
 import type { HubConfig } from '../config/config.schema.js';
 import { indexDevices, type DeviceEntry } from '../config/directory.js';
 import { StartupError } from '../config/load-config.js';
-import { isUplinkKind, parseDeviceTopic, topics } from '../contracts/topics.js';
+import { topics } from '../contracts/topics.js';
 import { DeviceRepository } from '../devices/device.repository.js';
 import { HubEvents } from '../hub-events.js';
 import { KeyedQueue } from '../keyed-queue.js';
 import { MetricsService } from '../observability/metrics.service.js';
+import { mayPublish, maySubscribe } from './device-access.js';
 import { HubPersistence } from './retained-persistence.js';
 
 /**
@@ -81,8 +82,8 @@ export class BrokerService implements OnModuleInit, OnApplicationBootstrap, OnMo
         done(null, true);
       },
       authenticate: (client, username, password, done) => this.authenticate(client, username, password, done),
-      authorizePublish: (client, packet, done) => done(client && !this.mayPublish(client.id, packet.topic) ? this.deny('publish', client, packet.topic) : null),
-      authorizeSubscribe: (client, sub, done) => done(null, this.maySubscribe(client.id, sub.topic) ? sub : this.deny('subscribe', client, sub.topic) && null),
+      authorizePublish: (client, packet, done) => done(client && !mayPublish(this.devices, client.id, packet.topic) ? this.deny('publish', client, packet.topic) : null),
+      authorizeSubscribe: (client, sub, done) => done(null, maySubscribe(this.devices, client.id, sub.topic) ? sub : this.deny('subscribe', client, sub.topic) && null),
       published: (packet, client, done) => {
         if (!client || !this.devices.has(client.id)) return done();
         // aedes has already sent a QoS 1 PUBACK; it reads the device's next packets once these are handled.
@@ -242,28 +243,6 @@ export class BrokerService implements OnModuleInit, OnApplicationBootstrap, OnMo
     this.metrics.refusedConnections.inc();
     this.logger.warn(`refused MQTT connection of "${client.id}": unknown device or wrong secret`);
     done(Object.assign(new Error('not authorized'), { returnCode: NOT_AUTHORIZED }) as AuthenticateError, false);
-  }
-
-  /** A device publishes only to its own uplink topics (contract section 3, Access). */
-  private mayPublish(deviceId: string, topic: string): boolean {
-    const entry = this.devices.get(deviceId);
-    const t = parseDeviceTopic(topic);
-    return !!entry && !!t && t.branchId === entry.branch.id && t.deviceId === deviceId && isUplinkKind(t.kind);
-  }
-
-  /** Its own cmd and error, its branch's presence/# and summary; anything else gets 0x80. */
-  private maySubscribe(deviceId: string, filter: string): boolean {
-    const entry = this.devices.get(deviceId);
-    if (!entry) return false;
-    const b = entry.branch.id;
-    const presence = `branch/${b}/presence/`;
-    return (
-      filter === topics.device(b, deviceId, 'cmd') ||
-      filter === topics.device(b, deviceId, 'error') ||
-      filter === topics.summary(b) ||
-      filter === `branch/${b}/presence` ||
-      (filter.startsWith(presence) && filter.length > presence.length)
-    );
   }
 
   private deny(action: 'publish' | 'subscribe', client: Client, topic: string): Error {
