@@ -55,7 +55,7 @@ function setup(stored: StoredFlow[] = [], failOn?: FlowEffect['type'], held?: ((
   };
   const leaveBehind = (w: Promise<unknown>) => void behind.push(w);
   const host = new FlowHost('b1', [timerFlow, longWaitFlow, unattendedPostFlow], { clock: new SimulatedClock(), repo, scheduler, effect, leaveBehind });
-  return { host, load: () => host.load(stored), rows, deadlines, armed, effects, behind, writes: () => writes };
+  return { host, load: () => host.load(stored), rows, deadlines, armed, effects, behind, scheduler, writes: () => writes };
 }
 
 describe('FlowHost', () => {
@@ -218,6 +218,20 @@ describe('FlowHost', () => {
       await host.sendOrCancelStart(LW, longWaitFlow, { type: 'GONE', at: 70_000 });
       expect(effects.at(-1)).toEqual({ type: 'clear', alert: 'long-wait', subject: 'card/A1' });
       expect({ rows: rows.size, state: host.stateOf(LW) }).toEqual({ rows: 0, state: undefined });
+    });
+
+    it('a start falling due while its subject ends (handed over, waiting for the turn) does nothing', async () => {
+      const held: ((fail?: Error) => void)[] = [];
+      const { host, effects, behind, scheduler } = setup([], undefined, held);
+      await host.startAt(LW, longWaitFlow, lwInput, 60_000, { type: 'DUE' });
+      held.shift()!();
+      await behind[0];
+      // The scheduler has taken it off its timer to hand it over: no longer pending. Dropping it still counts: while
+      // the drop is being stored the host skips it, and once stored the scheduler no longer calls it due (stillDue).
+      Object.assign(scheduler, { dueAt: () => undefined });
+      await host.sendOrCancelStart(LW, longWaitFlow, { type: 'GONE', at: 60_000 });
+      await host.deadline(start());
+      expect({ effects, state: host.stateOf(LW), asked: behind.length }).toEqual({ effects: [], state: undefined, asked: 2 });
     });
 
     it('a start that a later turn dropped, still armed when it fires, does nothing', async () => {

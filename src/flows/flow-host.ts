@@ -151,12 +151,14 @@ export class FlowHost {
     this.store(key, undefined, { set: [d], clear: [] });
   }
 
-  /** Sends `event` to actor `key` if it has started (as `sendIfExists`); one that has not never will: its start is dropped. */
+  /**
+   * Sends `event` to actor `key` if it has started (as `sendIfExists`); one that has not never will: its start is
+   * dropped — also one that is falling due right now and waits for this branch's turn (it then finds itself dropped).
+   */
   async sendOrCancelStart(key: string, def: FlowDef, event: FlowEvent): Promise<void> {
     await this.reloadIfUnsure(key);
     if (this.exists(key, def)) return this.deliver(this.actor(key, def, undefined), key, event);
-    const timer = flowTimerKey(this.branchId, key, START_TIMER);
-    if (this.unstored.has(timer) ? this.unstored.get(timer) !== null : this.p.scheduler.dueAt(timer) !== undefined) this.store(key, undefined, { set: [], clear: [timer] });
+    this.store(key, undefined, { set: [], clear: [flowTimerKey(this.branchId, key, START_TIMER)] });
   }
 
   /** Sends only to an actor that exists (live or stored): signals about something no flow is following are dropped. */
