@@ -10,13 +10,13 @@ import { CLOCK, dateOf, type Clock } from '../clock/clock.js';
 import { HUB_CONFIG } from '../config/config.module.js';
 import type { HubConfig } from '../config/config.schema.js';
 import { indexDevices, type DeviceEntry } from '../config/directory.js';
-import { StartupError } from '../config/load-config.js';
 import { topics } from '../contracts/topics.js';
 import { DeviceRepository } from '../devices/device.repository.js';
 import { HubEvents } from '../hub-events.js';
 import { KeyedQueue } from '../keyed-queue.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import { mayPublish, maySubscribe } from './device-access.js';
+import { listen } from './listen.js';
 import { HubPersistence } from './retained-persistence.js';
 
 /**
@@ -291,14 +291,4 @@ export class BrokerService implements OnModuleInit, OnApplicationBootstrap, OnMo
       await this.publish(topics.presence(branchId, entry.device.id), { online, since: since.toISOString() }, { qos: 1, retain: true });
     });
   }
-}
-
-/** Listens on `port`; a port taken or refused is a start-up error naming the env var that moves it. */
-function listen(server: NetServer, what: string, envVar: string, port: number, host?: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(new StartupError(e.code === 'EADDRINUSE' ? `${what} port ${port} is already in use (set ${envVar})` : `${what} port ${port}: ${e.message}`)),
-    );
-    server.listen(port, host, () => resolve((server.address() as { port: number }).port));
-  });
 }
